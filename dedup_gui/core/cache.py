@@ -1,0 +1,314 @@
+"""The feature cache: SQLite in the user cache folder.
+
+Rows are keyed by the file's path and the *feature key* (model, weights, recipe and sampling
+settings) and remember the file's size and mtime_ns: a row whose size or mtime differ is stale
+and ignored. Arrays are stored as ``.npz`` bytes (never pickled); probes as JSON.
+
+Crash safety: the database runs in WAL mode and the scan commits every few files, so a scan that
+is killed loses at most the last batch and the next scan resumes from the rest. A file that is
+not our database (corrupt, foreign, from an incompatible version) is set aside under a new name,
+with a notice, and a fresh cache is created.
+
+One writer: the scan thread owns the connection.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import sqlite3
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from dedup_gui.core.types import Probe, VideoFeatures, VideoFile
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+APPLICATION_ID = 0x44445547  # "DDUG"
+CACHE_FILE = "features.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS features (
+    path BLOB NOT NULL,
+    feature_key TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    probe TEXT NOT NULL,
+    data BLOB NOT NULL,
+    created REAL NOT NULL,
+    PRIMARY KEY (path, feature_key)
+);
+CREATE TABLE IF NOT EXISTS failures (
+    path BLOB NOT NULL,
+    decoder_key TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    created REAL NOT NULL,
+    PRIMARY KEY (path, decoder_key)
+);
+"""
+
+
+def default_cache_dir() -> Path:
+    """The platform's user cache folder for this app."""
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("dedup-gui", appauthor=False))
+
+
+def _path_key(path: Path) -> bytes:
+    return os.fsencode(path)
+
+
+def encode_features(f: VideoFeatures) -> bytes:
+    """Serialise features as ``.npz`` bytes (no pickle)."""
+    buf = io.BytesIO()
+    np.savez(
+        buf,
+        timestamps=f.timestamps,
+        vectors=f.vectors,
+        regions=f.regions,
+        thumbs=f.thumbs,
+        informative=f.informative,
+        crop=np.asarray(f.crop, dtype=np.int32),
+    )
+    return buf.getvalue()
+
+
+def decode_features(data: bytes) -> VideoFeatures:
+    """Inverse of :func:`encode_features`."""
+    with np.load(io.BytesIO(data), allow_pickle=False) as z:
+        crop = tuple(int(x) for x in z["crop"])
+        return VideoFeatures(
+            timestamps=z["timestamps"],
+            vectors=z["vectors"],
+            regions=z["regions"],
+            thumbs=z["thumbs"],
+            informative=z["informative"].astype(bool),
+            crop=(crop[0], crop[1], crop[2], crop[3]),
+        )
+
+
+def _probe_to_json(p: Probe) -> str:
+    return json.dumps(asdict(p))
+
+
+def _probe_from_json(text: str) -> Probe:
+    return Probe(**json.loads(text))
+
+
+class FeatureCache:
+    """Read and write cached features; see the module docstring.
+
+    Use :meth:`open` to get one; it never raises for a bad cache file.
+
+    Args:
+        conn: An open connection with our schema, or None for a cache that stores nothing.
+        path: The database file.
+        batch: Commit after this many writes (and on :meth:`commit`/:meth:`close`).
+    """
+
+    def __init__(self, conn: sqlite3.Connection | None, path: Path | None, batch: int = 8) -> None:
+        self._conn = conn
+        self.path = path
+        self._batch = batch
+        self._pending = 0
+        self.notices: list[str] = []
+
+    # -- opening -------------------------------------------------------------------------
+    @classmethod
+    def disabled(cls) -> FeatureCache:
+        """A cache that never hits and stores nothing (``--no-cache``)."""
+        return cls(None, None)
+
+    @classmethod
+    def open(cls, cache_dir: Path | None = None) -> FeatureCache:
+        """Open (or create) the cache in ``cache_dir``; set aside a file that is not ours."""
+        folder = Path(cache_dir) if cache_dir else default_cache_dir()
+        notices: list[str] = []
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            cache = cls.disabled()
+            cache.notices.append(f"Feature cache disabled: cannot create {folder} ({exc}).")
+            return cache
+        path = folder / CACHE_FILE
+        conn = None
+        for attempt in range(2):
+            try:
+                conn = cls._connect(path)
+                break
+            except (sqlite3.DatabaseError, _ForeignCache) as exc:
+                if attempt:
+                    raise
+                aside = path.with_name(f"{path.name}.bad-{time.strftime('%Y%m%d-%H%M%S')}")
+                for suffix in ("", "-wal", "-shm"):
+                    src = Path(str(path) + suffix)
+                    if src.exists():
+                        os.replace(src, Path(str(aside) + suffix))
+                msg = (
+                    f"The feature cache {path} could not be used ({exc}); it was set aside as "
+                    f"{aside.name} and a new cache was started."
+                )
+                log.warning(msg)
+                notices.append(msg)
+            except OSError as exc:
+                cache = cls.disabled()
+                cache.notices.append(f"Feature cache disabled: cannot open {path} ({exc}).")
+                return cache
+        cache = cls(conn, path)
+        cache.notices.extend(notices)
+        return cache
+
+    @staticmethod
+    def _connect(path: Path) -> sqlite3.Connection:
+        fresh = not path.exists() or path.stat().st_size == 0
+        conn = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            if fresh:
+                conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                conn.executescript(_SCHEMA)
+            else:
+                app = conn.execute("PRAGMA application_id").fetchone()[0]
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                if app != APPLICATION_ID:
+                    raise _ForeignCache("not a dedup-gui cache")
+                if version != SCHEMA_VERSION:
+                    raise _ForeignCache(f"cache format {version}, expected {SCHEMA_VERSION}")
+                row = conn.execute("PRAGMA quick_check").fetchone()
+                if not row or row[0] != "ok":
+                    raise sqlite3.DatabaseError(f"integrity check failed: {row[0] if row else '?'}")
+            conn.execute("BEGIN")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    # -- reading -------------------------------------------------------------------------
+    @property
+    def enabled(self) -> bool:
+        """Whether this cache stores anything."""
+        return self._conn is not None
+
+    def get(self, file: VideoFile, key: str) -> tuple[Probe, VideoFeatures] | None:
+        """Cached probe and features of ``file`` under ``key``, unless missing or stale."""
+        if self._conn is None:
+            return None
+        row = self._conn.execute(
+            "SELECT size, mtime_ns, probe, data FROM features WHERE path=? AND feature_key=?",
+            (_path_key(file.path), key),
+        ).fetchone()
+        if row is None or row[0] != file.size or row[1] != file.mtime_ns:
+            return None
+        try:
+            return _probe_from_json(row[2]), decode_features(row[3])
+        except (ValueError, KeyError, TypeError, OSError) as exc:
+            log.warning("unreadable cache row for %s (%s); recomputing", file.path, exc)
+            return None
+
+    def get_failure(self, file: VideoFile, decoder_key: str) -> str | None:
+        """The reason this unchanged file failed before, if it did."""
+        if self._conn is None:
+            return None
+        row = self._conn.execute(
+            "SELECT size, mtime_ns, reason FROM failures WHERE path=? AND decoder_key=?",
+            (_path_key(file.path), decoder_key),
+        ).fetchone()
+        if row is None or row[0] != file.size or row[1] != file.mtime_ns:
+            return None
+        return str(row[2])
+
+    # -- writing -------------------------------------------------------------------------
+    def put(self, file: VideoFile, key: str, probe: Probe, features: VideoFeatures) -> None:
+        """Store features; committed with the current batch."""
+        if self._conn is None:
+            return
+        self._conn.execute(
+            "INSERT OR REPLACE INTO features VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                _path_key(file.path),
+                key,
+                file.size,
+                file.mtime_ns,
+                _probe_to_json(probe),
+                encode_features(features),
+                time.time(),
+            ),
+        )
+        self._tick()
+
+    def put_failure(self, file: VideoFile, decoder_key: str, reason: str) -> None:
+        """Remember that an unchanged file cannot be decoded (so it is not retried)."""
+        if self._conn is None:
+            return
+        self._conn.execute(
+            "INSERT OR REPLACE INTO failures VALUES (?, ?, ?, ?, ?, ?)",
+            (_path_key(file.path), decoder_key, file.size, file.mtime_ns, reason, time.time()),
+        )
+        self._tick()
+
+    def forget_failures(self) -> None:
+        """Retry every file that failed before."""
+        if self._conn is not None:
+            self._conn.execute("DELETE FROM failures")
+            self._tick()
+
+    def _tick(self) -> None:
+        self._pending += 1
+        if self._pending >= self._batch:
+            self.commit()
+
+    def commit(self) -> None:
+        """Make the writes so far durable."""
+        if self._conn is None:
+            return
+        self._conn.execute("COMMIT")
+        self._conn.execute("BEGIN")
+        self._pending = 0
+
+    def rollback(self) -> None:
+        """Drop the writes of the current batch."""
+        if self._conn is None:
+            return
+        self._conn.execute("ROLLBACK")
+        self._conn.execute("BEGIN")
+        self._pending = 0
+
+    def close(self) -> None:
+        """Commit and close."""
+        if self._conn is None:
+            return
+        try:
+            self._conn.execute("COMMIT")
+        finally:
+            self._conn.close()
+            self._conn = None
+
+    def stats(self) -> dict[str, int]:
+        """Row counts and the database size in bytes."""
+        if self._conn is None:
+            return {"entries": 0, "failures": 0, "bytes": 0}
+        n = self._conn.execute("SELECT COUNT(*) FROM features").fetchone()[0]
+        f = self._conn.execute("SELECT COUNT(*) FROM failures").fetchone()[0]
+        size = self.path.stat().st_size if self.path and self.path.exists() else 0
+        return {"entries": int(n), "failures": int(f), "bytes": int(size)}
+
+    def __enter__(self) -> FeatureCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _ForeignCache(Exception):
+    """The cache file is a SQLite database, but not ours (or another version)."""

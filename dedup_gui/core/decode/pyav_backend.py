@@ -1,0 +1,225 @@
+"""PyAV decoder (FFmpeg in a wheel): the default backend."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import av.error
+import numpy as np
+
+from dedup_gui.core.decode.base import (
+    DecodeError,
+    DecoderBackend,
+    ProbeInfo,
+    rotate,
+    scaled_size,
+)
+from dedup_gui.core.sampling import Strategy
+from dedup_gui.core.types import Probe
+
+log = logging.getLogger(__name__)
+
+# Consecutive undecodable packets after which a file is given up as damaged.
+MAX_BAD_PACKETS = 50
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, av.error.InvalidDataError):
+        return "not a video or damaged (FFmpeg found invalid data)"
+    if isinstance(exc, av.error.FFmpegError):
+        msg = getattr(exc, "strerror", None) or str(exc)
+        return f"FFmpeg: {msg}"
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _open(path: Path) -> av.container.InputContainer:
+    try:
+        return av.open(str(path), mode="r", metadata_errors="ignore")
+    except Exception as exc:  # FFmpeg raises many types; all mean "cannot open"
+        raise DecodeError(f"cannot open: {_reason(exc)}") from exc
+
+
+def _video_stream(container: av.container.InputContainer) -> av.VideoStream:
+    for stream in container.streams.video:
+        if stream.disposition & av.stream.Disposition.attached_pic:
+            continue  # cover art in an audio file is not a video
+        return stream
+    if container.streams.audio:
+        raise DecodeError("no video stream (audio only)")
+    raise DecodeError("no video stream")
+
+
+def _seconds(value: int | None, time_base: Fraction | None) -> float:
+    if value is None or time_base is None:
+        return 0.0
+    return float(value * time_base)
+
+
+def _decode_frames(
+    container: av.container.InputContainer, stream: av.VideoStream
+) -> Iterator[av.VideoFrame]:
+    """Decode, skipping damaged packets instead of stopping at the first one."""
+    bad = 0
+    for packet in container.demux(stream):
+        try:
+            frames = packet.decode()
+        except av.error.FFmpegError:
+            bad += 1
+            if bad > MAX_BAD_PACKETS:
+                return
+            continue
+        bad = 0
+        yield from frames
+
+
+class PyAVBackend(DecoderBackend):
+    """Decode with PyAV; chooses between sequential decoding, seeking and keyframes."""
+
+    name = "pyav"
+
+    def probe(self, path: Path) -> ProbeInfo:
+        """Read stream facts and decode the first frame (rotation and decodability)."""
+        with _open(path) as container:
+            stream = _video_stream(container)
+            tb = stream.time_base
+            duration = _seconds(stream.duration, tb)
+            if duration <= 0 and container.duration:
+                duration = container.duration / av.time_base
+            rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+            fps = float(rate) if rate else 0.0
+            frames = int(stream.frames or 0)
+            if duration <= 0 and frames and fps:
+                duration = frames / fps
+            if duration <= 0:
+                duration = self._duration_by_demux(container, stream)
+            keyframes = [e for e in stream.index_entries if e.is_keyframe]
+            kf_interval = (
+                (frames or len(stream.index_entries)) / len(keyframes) if keyframes else None
+            )
+            try:
+                first = next(_decode_frames(container, stream))
+            except StopIteration:
+                raise DecodeError("no decodable video frames (damaged or truncated)") from None
+            rotation = int(round(first.rotation or 0)) % 360
+            cc = stream.codec_context
+            width, height = cc.width or first.width, cc.height or first.height
+            if rotation in (90, 270):
+                width, height = height, width
+            bitrate = int(stream.bit_rate or cc.bit_rate or container.bit_rate or 0)
+            return ProbeInfo(
+                Probe(
+                    duration=float(duration),
+                    width=int(width),
+                    height=int(height),
+                    fps=fps,
+                    codec=cc.name or "",
+                    bitrate=bitrate,
+                    has_audio=bool(container.streams.audio),
+                    rotation=rotation,
+                    container=(container.format.name or "").split(",")[0],
+                    frame_count=frames,
+                ),
+                keyframe_interval=kf_interval,
+            )
+
+    @staticmethod
+    def _duration_by_demux(container: av.container.InputContainer, stream: av.VideoStream) -> float:
+        last = 0.0
+        start = _seconds(stream.start_time, stream.time_base)
+        for packet in container.demux(stream):
+            if packet.pts is not None and packet.time_base is not None:
+                last = max(last, float((packet.pts + (packet.duration or 0)) * packet.time_base))
+        container.seek(0)
+        return max(0.0, last - start)
+
+    def read(
+        self,
+        path: Path,
+        info: ProbeInfo,
+        timestamps: np.ndarray,
+        strategy: Strategy,
+        max_side: int,
+    ) -> Iterator[tuple[float, np.ndarray]]:
+        """Yield the frames nearest to ``timestamps`` (see :class:`DecoderBackend`)."""
+        with _open(path) as container:
+            stream = _video_stream(container)
+            stream.thread_type = "AUTO"
+            start = _seconds(stream.start_time, stream.time_base)
+            probe = info.probe
+            raw_w, raw_h = (
+                (probe.height, probe.width)
+                if probe.rotation in (90, 270)
+                else (probe.width, probe.height)
+            )
+            w, h = scaled_size(raw_w, raw_h, max_side)
+            half = 0.5 / probe.fps if probe.fps > 0 else 0.02
+
+            def convert(frame: av.VideoFrame) -> np.ndarray:
+                rgb = frame.reformat(width=w, height=h, format="rgb24", interpolation="AREA")
+                return rotate(rgb.to_ndarray(), probe.rotation)
+
+            def frame_time(frame: av.VideoFrame, fallback: float) -> float:
+                return float(frame.time) - start if frame.time is not None else fallback
+
+            if strategy is Strategy.SEQUENTIAL:
+                yield from self._sequential(
+                    container, stream, timestamps, half, convert, frame_time
+                )
+            else:
+                yield from self._seek(
+                    container,
+                    stream,
+                    timestamps,
+                    half,
+                    convert,
+                    frame_time,
+                    start,
+                    keyframes_only=strategy is Strategy.KEYFRAME,
+                )
+
+    @staticmethod
+    def _sequential(container, stream, timestamps, half, convert, frame_time):
+        i, n = 0, len(timestamps)
+        prev = None
+        index = 0
+        for frame in _decode_frames(container, stream):
+            t = frame_time(frame, index * 2 * half)
+            index += 1
+            while i < n and t >= timestamps[i] - half:
+                # take whichever of this frame and the previous one is closer to the target
+                if prev is not None and abs(prev[0] - timestamps[i]) < abs(t - timestamps[i]):
+                    yield prev[0], convert(prev[1])
+                else:
+                    yield t, convert(frame)
+                i += 1
+            if i >= n:
+                return
+            prev = (t, frame)
+        if i < n and prev is not None:
+            # the stream ended early (truncated file or overstated duration): last frame once
+            yield prev[0], convert(prev[1])
+
+    @staticmethod
+    def _seek(container, stream, timestamps, half, convert, frame_time, start, keyframes_only):
+        tb = stream.time_base
+        if keyframes_only:
+            stream.codec_context.skip_frame = "NONKEY"
+        last_time = None
+        for target in timestamps:
+            try:
+                container.seek(int((float(target) + start) / tb), stream=stream, backward=True)
+            except av.error.FFmpegError:
+                continue
+            for frame in _decode_frames(container, stream):
+                t = frame_time(frame, float(target))
+                if keyframes_only or t >= target - half:
+                    if t != last_time:
+                        last_time = t
+                        yield t, convert(frame)
+                    break

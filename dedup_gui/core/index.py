@@ -1,0 +1,101 @@
+"""faiss nearest neighbours over frame vectors: candidate video pairs and frame commonness.
+
+Every informative frame of every video is searched against all others. Two videos become a
+candidate pair when some of their frames are close; each frame also learns how many *other*
+videos it resembles, which drives the suppression of logos, intros and title cards that many
+unrelated videos share.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from dedup_gui.core.progress import NEVER_CANCELLED, CancelToken
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, eq=False)
+class Neighbours:
+    """What the kNN search found.
+
+    Attributes:
+        pairs: (video_a, video_b) with a < b -> (frames of either video that hit the other,
+            best frame similarity).
+        commonness: Per video, (n_informative,) number of other videos each frame resembles.
+    """
+
+    pairs: dict[tuple[int, int], tuple[int, float]]
+    commonness: list[np.ndarray]
+
+
+def _index(dim: int, n: int) -> Any:
+    import faiss
+
+    index = faiss.IndexFlatIP(dim)
+    try:
+        if faiss.get_num_gpus() > 0 and n > 10_000:  # pragma: no cover - no GPU in CI
+            return faiss.index_cpu_to_all_gpus(index)
+    except AttributeError:  # CPU-only build
+        pass
+    return index
+
+
+def search(
+    vectors: list[np.ndarray],
+    k: int = 24,
+    min_sim: float = 0.3,
+    common_sim: float = 0.55,
+    token: CancelToken = NEVER_CANCELLED,
+    batch: int = 4096,
+) -> Neighbours:
+    """Search every frame against every other video's frames.
+
+    Args:
+        vectors: Per video, (n_i, d) whitened L2-normalised vectors of informative frames.
+        k: Neighbours per frame.
+        min_sim: A neighbour closer than this makes the two videos a candidate pair.
+        common_sim: A neighbour closer than this counts towards the frame's commonness.
+        token: Checked per batch.
+        batch: Query frames per faiss call.
+    """
+    sizes = [len(v) for v in vectors]
+    owner = np.repeat(np.arange(len(vectors)), sizes)
+    commonness = [np.zeros(n, np.int32) for n in sizes]
+    pairs: dict[tuple[int, int], tuple[int, float]] = {}
+    total = int(sum(sizes))
+    if total == 0:
+        return Neighbours(pairs, commonness)
+    allv = np.ascontiguousarray(np.concatenate(vectors).astype(np.float32))
+    index = _index(allv.shape[1], total)
+    index.add(allv)
+    kk = min(total, k + max(sizes))  # room for the query video's own frames
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    hits: dict[tuple[int, int], list[float]] = defaultdict(list)
+    for lo in range(0, total, batch):
+        token.raise_if_cancelled()
+        hi = min(total, lo + batch)
+        sims, ids = index.search(allv[lo:hi], kk)
+        for row in range(hi - lo):
+            q = lo + row
+            qv = owner[q]
+            valid = ids[row] >= 0
+            nv = owner[ids[row][valid]]
+            ns = sims[row][valid]
+            other = nv != qv
+            nv, ns = nv[other][:k], ns[other][:k]
+            close = ns >= common_sim
+            commonness[qv][q - starts[qv]] = len(np.unique(nv[close]))
+            keep = ns >= min_sim
+            for v, s in zip(nv[keep], ns[keep], strict=True):
+                a, b = (qv, v) if qv < v else (v, qv)
+                hits[(int(a), int(b))].append(float(s))
+    for key, sims_list in hits.items():
+        pairs[key] = (len(sims_list), max(sims_list))
+    log.info("kNN: %d frames, %d candidate pairs", total, len(pairs))
+    return Neighbours(pairs, commonness)

@@ -1,0 +1,155 @@
+"""Refinement: the full similarity of one candidate pair, with its evidence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dedup_gui.core import similarity as sim
+from dedup_gui.core.types import GroupKind, MatchEvidence
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """One video ready for matching: whitened vectors of its informative frames."""
+
+    index: int
+    duration: float
+    times: np.ndarray  # (n,) informative frame times
+    regions: np.ndarray  # (n, r, d) whitened
+    weights: np.ndarray  # (n,) evidence weight of each frame (suppression), 0..1
+    thumbs: np.ndarray  # (N, t, t) all frames
+    informative: np.ndarray  # (N,) mask
+    frame_index: np.ndarray  # (n,) index of each informative frame among all N frames
+
+
+@dataclass(frozen=True, slots=True)
+class PairMatch:
+    """A refined candidate pair (a < b)."""
+
+    a: int
+    b: int
+    similarity: float  # full-duplicate similarity, 0..1
+    coverage_a: float  # share of A's evidence matched in B
+    coverage_b: float
+    evidence_a: MatchEvidence  # B as seen from A (B is the member, A the reference)
+    evidence_b: MatchEvidence  # A as seen from B
+    verified: bool
+    residual: float
+    energy: float
+
+    def evidence_for(self, reference: int) -> MatchEvidence:
+        """Evidence of the *other* file when ``reference`` is the group reference."""
+        return self.evidence_a if reference == self.a else self.evidence_b
+
+    def accepted(self, threshold: float, partial: bool) -> bool:
+        """The duplicate decision (see :mod:`dedup_gui.core.similarity`).
+
+        Verified pairs pass on their similarity; a pair that only looks somewhat alike passes
+        when what moves in it moves identically (heavy visual edits of the same footage).
+        """
+        if not self.verified:
+            return False
+        score = self.score(partial)
+        if score >= threshold:
+            return True
+        return (
+            score >= sim.RESCUE_MIN_SIM
+            and self.energy >= sim.E_HI
+            and self.residual >= sim.RESCUE_RESIDUAL
+        )
+
+    def score(self, partial: bool) -> float:
+        """The deciding similarity: full, or the coverage of the shorter video."""
+        if not partial:
+            return self.similarity
+        return max(self.similarity, self.partial_score)
+
+    @property
+    def partial_score(self) -> float:
+        """How much of the shorter video is found in the longer one."""
+        return max(self.coverage_a, self.coverage_b)
+
+
+def _weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
+    total = float(weights.sum())
+    return float((values * weights).sum() / total) if total > 0 else 0.0
+
+
+def _range(times: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
+    if not mask.any():
+        return (0.0, 0.0)
+    t = times[mask]
+    return (float(t.min()), float(t.max()))
+
+
+def compare(va: Prepared, vb: Prepared, partial: bool) -> PairMatch:
+    """Score the pair (va, vb): chamfer matrix, alignment, coverage and verification."""
+    m = sim.frame_similarity(va.regions, vb.regions)
+    conf = sim.confidence(m)
+    al = sim.align(conf, va.times, vb.times, raw=m)
+    cov_a = _weighted_mean(al.conf_a, va.weights)
+    cov_b = _weighted_mean(al.conf_b, vb.weights)
+    similarity = 0.5 * (cov_a + cov_b)
+    pairs_full = (
+        np.stack([va.frame_index[al.pairs[:, 0]], vb.frame_index[al.pairs[:, 1]]], axis=1)
+        if len(al.pairs)
+        else np.zeros((0, 2), int)
+    )
+    ver = sim.verify(va.thumbs, vb.thumbs, va.informative, vb.informative, pairs_full)
+    matched_a = al.conf_a >= sim.MATCHED
+    matched_b = al.conf_b >= sim.MATCHED
+    is_partial_ab = partial and cov_b > similarity + 0.15  # B is an excerpt of A
+    is_partial_ba = partial and cov_a > similarity + 0.15
+
+    def evidence(
+        member_cov: float,
+        member_matched: np.ndarray,
+        member_times: np.ndarray,
+        ref_matched: np.ndarray,
+        ref_times: np.ndarray,
+        offset: float,
+        speed: float,
+        member_partial: bool,
+    ) -> MatchEvidence:
+        score = member_cov if member_partial else similarity
+        return MatchEvidence(
+            score=round(float(score), 4),
+            kind=GroupKind.PARTIAL if member_partial else GroupKind.NEAR_DUPLICATE,
+            matched_frames=int(member_matched.sum()),
+            compared_frames=len(member_matched),
+            offset=round(offset, 3),
+            ref_range=_range(ref_times, ref_matched),
+            member_range=_range(member_times, member_matched),
+            flipped=ver.flipped,
+            speed=round(speed, 3),
+        )
+
+    # t_b = speed * t_a + offset: offset of B relative to A is `offset`; of A relative to B,
+    # -offset / speed.
+    ev_a = evidence(
+        cov_b,
+        matched_b,
+        vb.times,
+        matched_a,
+        va.times,
+        -al.offset / al.speed,
+        1.0 / al.speed,
+        is_partial_ab,
+    )
+    ev_b = evidence(
+        cov_a, matched_a, va.times, matched_b, vb.times, al.offset, al.speed, is_partial_ba
+    )
+    return PairMatch(
+        a=va.index,
+        b=vb.index,
+        similarity=round(similarity, 4),
+        coverage_a=round(cov_a, 4),
+        coverage_b=round(cov_b, 4),
+        evidence_a=ev_a,
+        evidence_b=ev_b,
+        verified=ver.passed,
+        residual=round(ver.residual, 4),
+        energy=round(ver.energy, 4),
+    )

@@ -1,0 +1,96 @@
+"""Sampling plan: which timestamps of a video are decoded, and how.
+
+Frames are spread uniformly over the whole duration (each sample sits in the middle of an equal
+slice, so a trimmed or re-encoded copy samples nearly the same moments) at about
+``fps`` frames per second, clamped to ``[min_frames, max_frames]``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+
+from dedup_gui.core.options import SamplingOptions
+
+
+class Strategy(StrEnum):
+    """How a decoder reaches the wanted frames."""
+
+    SEQUENTIAL = "sequential"  # decode every frame, keep the wanted ones (short files)
+    SEEK = "seek"  # seek to the keyframe before each sample and decode up to it
+    KEYFRAME = "keyframe"  # seek and take the nearest keyframe only (very long files)
+
+
+@dataclass(frozen=True, slots=True)
+class SamplePlan:
+    """Timestamps to decode and the chosen strategy."""
+
+    timestamps: np.ndarray
+    strategy: Strategy
+
+
+def sample_count(duration: float, options: SamplingOptions) -> int:
+    """Number of frames to sample from a video of ``duration`` seconds."""
+    if not math.isfinite(duration) or duration <= 0:
+        return options.min_frames
+    n = int(round(duration * options.fps))
+    return max(options.min_frames, min(options.max_frames, n))
+
+
+def sample_times(duration: float, n: int) -> np.ndarray:
+    """``n`` timestamps in the middle of ``n`` equal slices of ``[0, duration)``."""
+    if n <= 0:
+        return np.zeros(0, dtype=np.float32)
+    duration = max(duration, 1e-3)
+    return ((np.arange(n, dtype=np.float64) + 0.5) * (duration / n)).astype(np.float32)
+
+
+# Decoding one frame costs about the same whether it is kept or not; a seek costs about the
+# frames from the previous keyframe to the target plus a fixed overhead (demuxer reset,
+# decoder flush), expressed in frames. Measured on the shared clips (docs/BENCHMARKS.md).
+SEEK_OVERHEAD_FRAMES = 12.0
+# Past this many decoded frames per wanted frame, exact seeking is not worth it: take keyframes.
+KEYFRAME_RATIO = 400.0
+
+
+def choose_strategy(
+    duration: float, fps: float, n_samples: int, keyframe_interval: float | None
+) -> Strategy:
+    """Pick the cheapest way to reach ``n_samples`` frames of a video.
+
+    Args:
+        duration: Seconds.
+        fps: Frames per second (0 when unknown).
+        n_samples: Frames wanted.
+        keyframe_interval: Mean frames between keyframes when the container index tells, else
+            None (assumed 250, x264's default GOP).
+
+    Returns:
+        SEQUENTIAL when decoding everything is cheaper than seeking, KEYFRAME for very long
+        files with sparse keyframes, SEEK otherwise.
+    """
+    if fps <= 0 or duration <= 0 or n_samples <= 0:
+        return Strategy.SEQUENTIAL
+    total = duration * fps
+    gop = keyframe_interval if keyframe_interval and keyframe_interval > 0 else 250.0
+    seek_cost = n_samples * (min(gop, total) / 2.0 + SEEK_OVERHEAD_FRAMES)
+    if total <= seek_cost:
+        return Strategy.SEQUENTIAL
+    if seek_cost / n_samples > KEYFRAME_RATIO:
+        return Strategy.KEYFRAME
+    return Strategy.SEEK
+
+
+def plan(
+    duration: float,
+    fps: float,
+    options: SamplingOptions,
+    keyframe_interval: float | None = None,
+) -> SamplePlan:
+    """Make the sampling plan of one video."""
+    n = sample_count(duration, options)
+    times = sample_times(duration, n)
+    return SamplePlan(times, choose_strategy(duration, fps, n, keyframe_interval))

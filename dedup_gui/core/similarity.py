@@ -1,0 +1,331 @@
+"""Video-to-video similarity: whitening, region chamfer, temporal alignment, verification.
+
+For two videos A and B (see docs/ACCURACY.md for the measurements behind each step):
+
+1. **Frame similarity** (ViSiL's frame-to-frame chamfer): for frames a_i and b_j with region
+   vectors, ``sim(i, j)`` is the mean over a_i's regions of the best-matching region of b_j,
+   averaged with the reverse direction. Region vectors are whitened first (the library's
+   statistics blended with a generic prior), which removes what all videos share.
+2. **Temporal alignment**: the best line ``t_b = speed * t_a + offset`` through the frame
+   similarity matrix (speeds 0.67x..1.5x). Each frame's evidence is its similarity to the frame
+   the line maps it to, not its best match anywhere: copies line up in time, look-alike scenes
+   do not.
+3. **Score**: each aligned frame pair gives a match confidence in 0..1 (a linear ramp between
+   the similarity of unrelated frames and that of near-identical ones); frames the line maps
+   outside the other video count 0. The similarity of a full duplicate is the mean over both
+   videos; of a partial match, the mean over the shorter one (query coverage).
+4. **Verification** (the hard-negative guard): on tiny grey thumbnails of the aligned frames,
+   each video's static background (its median frame) is removed and the residuals, i.e. what
+   moves, are correlated. Copies move the same way at the same moments; two cuts of one scene,
+   or two videos made from one template, do not. Videos with too little motion to tell are not
+   held to this test.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+SPEEDS = np.array([1 / 1.5, 1 / 1.25, 1 / 1.1, 1.0, 1.1, 1.25, 1.5])
+SPEED_PENALTY = 0.05
+# Frame similarity (whitened region chamfer) of unrelated frames / of near-identical frames;
+# the match confidence of an aligned frame pair ramps linearly between the two.
+SIM_FLOOR = 0.15
+SIM_FULL = 0.75
+# A frame "matched" (for the matched-frames count) above this confidence.
+MATCHED = 0.5
+# Verification: residual energy (per-frame standardised thumbnails) below E_LO means the video
+# is too static to judge; above E_HI the full residual correlation R_MAX is required.
+E_LO, E_HI, R_MAX = 0.08, 0.15, 0.25
+# A pair that only looks somewhat alike (similarity >= RESCUE_MIN_SIM) is still a duplicate
+# when its moving parts correlate this well at clearly measurable motion (energy >= E_HI).
+RESCUE_MIN_SIM, RESCUE_RESIDUAL = 0.2, 0.5
+ZOOMS = (1.0, 1.08, 1.16, 1.25)
+# Weight of the generic prior in the whitening statistics, in "videos".
+PRIOR_VIDEOS = 100.0
+
+
+def _l2(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    return x / (np.linalg.norm(x, axis=axis, keepdims=True) + 1e-8)
+
+
+# ----------------------------------------------------------------------------- whitening
+@dataclass(frozen=True, eq=False)
+class Whitening:
+    """``x -> l2((x - mean) @ matrix)``."""
+
+    mean: np.ndarray
+    matrix: np.ndarray
+
+    def apply(self, x: np.ndarray) -> np.ndarray:
+        """Whiten and L2-normalise vectors along the last axis."""
+        return _l2((x.astype(np.float32) - self.mean) @ self.matrix).astype(np.float32)
+
+    @classmethod
+    def identity(cls, dim: int) -> Whitening:
+        """No whitening."""
+        return cls(np.zeros(dim, np.float32), np.eye(dim, dtype=np.float32))
+
+
+def load_prior(model: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """Generic (mean, covariance) of region vectors for ``model``, if shipped."""
+    name = f"prior-{model}.npz"
+    try:
+        ref = resources.files("dedup_gui.core.data").joinpath(name)
+        with ref.open("rb") as fh, np.load(fh, allow_pickle=False) as z:
+            return z["mean"].astype(np.float64), z["cov"].astype(np.float64)
+    except (FileNotFoundError, ModuleNotFoundError, KeyError, OSError):
+        return None
+
+
+def fit_whitening(
+    regions: list[np.ndarray],
+    prior: tuple[np.ndarray, np.ndarray] | None,
+    max_vectors: int = 200_000,
+    shrink: float = 0.1,
+) -> Whitening:
+    """Whitening from the library's region vectors blended with a generic prior.
+
+    The library weighs ``n / (n + PRIOR_VIDEOS)`` where n counts videos (frames of one video
+    are far from independent), so a small library leans on the prior and a large one on its
+    own statistics. The covariance is shrunk towards a scaled identity for stability.
+
+    Args:
+        regions: Per video, (n_frames, r, d) region vectors of informative frames.
+        prior: Generic (mean, covariance), or None.
+        max_vectors: Sub-sample at most this many library vectors.
+        shrink: Shrinkage towards the identity.
+    """
+    vids = [r.reshape(-1, r.shape[-1]) for r in regions if len(r)]
+    dim = prior[0].shape[0] if prior is not None else (vids[0].shape[1] if vids else 0)
+    if not vids and prior is None:
+        return Whitening.identity(dim or 1)
+    if vids:
+        x = np.concatenate(vids).astype(np.float64)
+        if len(x) > max_vectors:
+            rng = np.random.default_rng(0)
+            x = x[rng.choice(len(x), max_vectors, replace=False)]
+        mu_l = x.mean(0)
+        cov_l = np.cov((x - mu_l).T) if len(x) > 1 else np.zeros((x.shape[1], x.shape[1]))
+    if prior is None:
+        w_lib = 1.0
+        mu, cov = mu_l, cov_l
+    elif not vids:
+        mu, cov = prior
+        w_lib = 0.0
+    else:
+        w_lib = len(vids) / (len(vids) + PRIOR_VIDEOS)
+        mu = w_lib * mu_l + (1 - w_lib) * prior[0]
+        cov = w_lib * cov_l + (1 - w_lib) * prior[1]
+    d = cov.shape[0]
+    cov = (1 - shrink) * cov + shrink * np.trace(cov) / d * np.eye(d)
+    evals, evecs = np.linalg.eigh(cov)
+    evals = np.maximum(evals, 1e-9 * evals.max())
+    matrix = evecs / np.sqrt(evals)
+    log.info("whitening from %d videos (library weight %.2f)", len(vids), w_lib)
+    return Whitening(mu.astype(np.float32), matrix.astype(np.float32))
+
+
+# ----------------------------------------------------------------------------- frames
+def frame_similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Symmetric region chamfer between the frames of two videos.
+
+    Args:
+        a: (na, r, d) whitened region vectors.
+        b: (nb, r, d) whitened region vectors.
+
+    Returns:
+        (na, nb) frame similarities.
+    """
+    na, r, d = a.shape
+    nb = b.shape[0]
+    if na == 0 or nb == 0:
+        return np.zeros((na, nb), np.float32)
+    s = (a.reshape(-1, d) @ b.reshape(-1, d).T).reshape(na, r, nb, r)
+    ab = s.max(axis=3).mean(axis=1)
+    ba = s.max(axis=1).mean(axis=2)
+    return (0.5 * (ab + ba)).astype(np.float32)
+
+
+def confidence(sim: np.ndarray) -> np.ndarray:
+    """Match confidence 0..1 of frame similarities."""
+    return np.clip((sim - SIM_FLOOR) / (SIM_FULL - SIM_FLOOR), 0.0, 1.0)
+
+
+# ----------------------------------------------------------------------------- alignment
+@dataclass(frozen=True, eq=False)
+class Alignment:
+    """The best temporal line through a frame-similarity matrix.
+
+    Attributes:
+        speed: B's time per A's time (t_b = speed * t_a + offset).
+        offset: Seconds.
+        conf_a: (na,) match confidence of each A frame at its aligned B frame (0 outside).
+        conf_b: (nb,) the same for B frames.
+        pairs: (k, 2) aligned (i, j) frame index pairs (within both videos' ranges).
+    """
+
+    speed: float
+    offset: float
+    conf_a: np.ndarray
+    conf_b: np.ndarray
+    pairs: np.ndarray
+
+
+def _aligned_conf(
+    m: np.ndarray, t_src: np.ndarray, t_dst: np.ndarray, pred: np.ndarray, window: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Best confidence within ``window`` of each predicted time, per line and source frame.
+
+    Returns:
+        The confidences and the index of the chosen destination frame (-1 when none).
+    """
+    d = np.abs(t_dst[None, None, :] - pred[:, :, None])  # (lines, n_src, n_dst)
+    inwin = d <= window
+    vals = np.where(inwin, m[None], -1.0)
+    idx = vals.argmax(axis=2)
+    best = np.take_along_axis(vals, idx[..., None], axis=2)[..., 0]
+    ok = best > -1.0
+    return np.where(ok, best, 0.0), np.where(ok, idx, -1)
+
+
+def align(
+    m: np.ndarray, ta: np.ndarray, tb: np.ndarray, raw: np.ndarray | None = None, top_k: int = 3
+) -> Alignment:
+    """Find the temporal line that best explains the confidence matrix ``m`` (na, nb).
+
+    Lines are ranked by total confidence, ties (e.g. a static video, where every line looks
+    perfect) by the raw similarity ``raw`` along the line, then by closeness to normal speed.
+    """
+    na, nb = m.shape
+    raw = m if raw is None else raw
+    if na == 0 or nb == 0:
+        return Alignment(1.0, 0.0, np.zeros(na), np.zeros(nb), np.zeros((0, 2), int))
+    step_a = float(np.median(np.diff(ta))) if na > 1 else 1.0
+    step_b = float(np.median(np.diff(tb))) if nb > 1 else 1.0
+    win_a, win_b = 0.75 * step_a, 0.75 * step_b
+    k = min(top_k, nb)
+    top = np.argsort(-m, axis=1)[:, :k]
+    best_total: tuple[float, float, float] = (-1.0, -1.0, -1.0)
+    best = None
+    # prefer normal speed on ties, then the nearest speeds
+    for speed in sorted(SPEEDS, key=lambda s: abs(np.log(s))):
+        offsets = np.unique(np.round((tb[top] - speed * ta[:, None]).ravel(), 2))
+        pred_b = speed * ta[None, :] + offsets[:, None]
+        pred_a = (tb[None, :] - offsets[:, None]) / speed
+        conf_a, idx_a = _aligned_conf(m, ta, tb, pred_b, win_b)
+        conf_b, _ = _aligned_conf(m.T, tb, ta, pred_a, win_a)
+        raw_a, _ = _aligned_conf(raw, ta, tb, pred_b, win_b)
+        # a small prior for normal speed: a speed change must earn its keep
+        total = np.round(
+            conf_a.mean(axis=1) + conf_b.mean(axis=1) - SPEED_PENALTY * abs(np.log(speed)), 3
+        )
+        tie = raw_a.mean(axis=1)
+        j = int(np.lexsort((-tie, -total))[0])
+        cand = (float(total[j]), float(tie[j]), -abs(float(np.log(speed))))
+        if cand > best_total:
+            best_total = cand
+            ia = np.nonzero(idx_a[j] >= 0)[0]
+            best = (
+                float(speed),
+                float(offsets[j]),
+                conf_a[j],
+                conf_b[j],
+                np.stack([ia, idx_a[j][ia]], 1),
+            )
+    assert best is not None
+    return Alignment(*best)
+
+
+# ----------------------------------------------------------------------------- verification
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """Pixel-level check of aligned frames (see the module docstring)."""
+
+    residual: float  # pooled correlation of the moving parts
+    energy: float  # how much moves, 0 = static
+    required: float  # residual correlation needed at this energy
+    flipped: bool
+    ncc: float  # median correlation of the whole aligned thumbnails
+
+    @property
+    def passed(self) -> bool:
+        """Whether the two videos show the same moments (or are too static to tell)."""
+        return self.energy < E_LO or self.residual >= self.required
+
+
+def _standardise(t: np.ndarray) -> np.ndarray:
+    t = t.astype(np.float32)
+    return (t - t.mean(axis=(1, 2), keepdims=True)) / (t.std(axis=(1, 2), keepdims=True) + 1e-3)
+
+
+def _zoom(x: np.ndarray, z: float) -> np.ndarray:
+    if z == 1.0:
+        return x
+    import cv2
+
+    _, h, w = x.shape
+    ch, cw = round(h / z), round(w / z)
+    y0, x0 = (h - ch) // 2, (w - cw) // 2
+    return np.stack([cv2.resize(f[y0 : y0 + ch, x0 : x0 + cw], (w, h)) for f in x])
+
+
+def _ncc_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    x = x.reshape(len(x), -1)
+    y = y.reshape(len(y), -1)
+    x = x - x.mean(1, keepdims=True)
+    y = y - y.mean(1, keepdims=True)
+    return (x * y).sum(1) / (np.sqrt((x * x).sum(1) * (y * y).sum(1)) + 1e-6)
+
+
+def verify(
+    thumbs_a: np.ndarray,
+    thumbs_b: np.ndarray,
+    inf_a: np.ndarray,
+    inf_b: np.ndarray,
+    pairs: np.ndarray,
+) -> Verification:
+    """Correlate what moves in the aligned frames of two videos.
+
+    Args:
+        thumbs_a: (na, t, t) uint8 thumbnails of A (all frames).
+        thumbs_b: (nb, t, t) uint8 thumbnails of B.
+        inf_a: (na,) informative mask of A.
+        inf_b: (nb,) informative mask of B.
+        pairs: (k, 2) aligned (i, j) indices into the full frame arrays.
+    """
+    if len(pairs) == 0:
+        return Verification(0.0, 1.0, R_MAX, False, 0.0)
+    ta, tb = _standardise(thumbs_a), _standardise(thumbs_b)
+    bg_a = np.median(ta[inf_a], axis=0) if inf_a.any() else np.zeros(ta.shape[1:], np.float32)
+    bg_b = np.median(tb[inf_b], axis=0) if inf_b.any() else np.zeros(tb.shape[1:], np.float32)
+    xa, xb = ta[pairs[:, 0]], tb[pairs[:, 1]]
+    ra, rb = xa - bg_a, xb - bg_b
+    best: tuple[float, bool, int, float] | None = None
+    for flip in (False, True):
+        yb = xb[:, :, ::-1] if flip else xb
+        for side in (0, 1):
+            for z in ZOOMS:
+                if side == 1 and z == 1.0:
+                    continue
+                score = float(
+                    np.median(
+                        _ncc_rows(_zoom(xa, z), yb) if side == 0 else _ncc_rows(xa, _zoom(yb, z))
+                    )
+                )
+                if best is None or score > best[0]:
+                    best = (score, flip, side, z)
+    assert best is not None
+    ncc, flip, side, z = best
+    qa = ra if side == 1 else _zoom(ra, z)
+    qb = rb[:, :, ::-1] if flip else rb
+    qb = _zoom(qb, z) if side == 1 else qb
+    resid = float((qa * qb).sum() / (np.sqrt((qa * qa).sum() * (qb * qb).sum()) + 1e-6))
+    energy = float(min(np.sqrt(np.mean(qa * qa)), np.sqrt(np.mean(qb * qb))))
+    required = R_MAX * float(np.clip((energy - E_LO) / (E_HI - E_LO), 0.0, 1.0))
+    return Verification(resid, energy, required, flip, ncc)

@@ -1,0 +1,299 @@
+"""Decoder worker processes with a per-file time budget.
+
+Decoding runs in separate processes so that a file which crashes FFmpeg, hangs it, or asks for
+absurd amounts of memory costs one :class:`Problem`, not the scan: a worker that misses its
+deadline is killed and replaced, a worker that dies is replaced, and the scan goes on.
+
+The pool is a context manager; leaving it (normally, on error or on cancel) always stops and
+joins every worker.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import multiprocessing as mp
+import multiprocessing.connection as mpc
+import os
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dedup_gui.core import sampling
+from dedup_gui.core.options import SamplingOptions
+from dedup_gui.core.progress import NEVER_CANCELLED, CancelToken
+from dedup_gui.core.types import Probe, Problem, Stage, VideoFile
+
+log = logging.getLogger(__name__)
+
+# Frames are decoded at most this large before border detection and the final resize.
+WORK_SIDE = 512
+# Address-space cap of one worker (bytes): a file that needs more fails with MemoryError in
+# that worker instead of exhausting the machine.
+WORKER_MEMORY_LIMIT = 6 << 30
+_POLL = 0.1
+
+
+@dataclass(frozen=True, eq=False)
+class DecodedVideo:
+    """What a worker returns for one file: its probe and model-ready frames."""
+
+    probe: Probe
+    timestamps: np.ndarray  # (n,) float32 seconds
+    frames: np.ndarray  # (n, size, size) uint8 grey, borders cropped
+    thumbs: np.ndarray  # (n, THUMB, THUMB) uint8 grey
+    informative: np.ndarray  # (n,) bool
+    crop: tuple[int, int, int, int]
+    warnings: tuple[str, ...] = ()
+
+
+def decode_file(path: Path, backend_name: str, options: SamplingOptions) -> DecodedVideo:
+    """Probe, sample, decode and prepare one file (runs inside a worker process).
+
+    Raises:
+        DecodeError: The file cannot be read; the message is the user-facing reason.
+    """
+    from dedup_gui.core.decode.base import DecodeError, get_backend
+    from dedup_gui.core.frames import detect_borders, is_blank, prepare, thumbnail
+
+    if os.path.getsize(path) == 0:
+        raise DecodeError("empty file (0 bytes)")
+    backend = get_backend(backend_name)
+    info = backend.probe(path)
+    probe = info.probe
+    plan = sampling.plan(probe.duration, probe.fps, options, info.keyframe_interval)
+    times: list[float] = []
+    raw: list[np.ndarray] = []
+    for t, frame in backend.read(path, info, plan.timestamps, plan.strategy, WORK_SIDE):
+        times.append(t)
+        raw.append(frame)
+    if not raw:
+        raise DecodeError("no decodable video frames (damaged or truncated)")
+    warnings: list[str] = []
+    wanted = len(plan.timestamps)
+    if len(raw) < max(1, wanted // 2) and wanted > 2:
+        last = times[-1] if times else 0.0
+        warnings.append(
+            f"only {len(raw)} of {wanted} frames could be decoded (damaged or truncated "
+            f"after {last:.1f} s)"
+        )
+    informative = np.array([not is_blank(f) for f in raw], dtype=bool)
+    crop = detect_borders([f for f, ok in zip(raw, informative, strict=True) if ok])
+    if crop == (0, 0, 0, 0):
+        h, w = raw[0].shape[:2]
+        crop = (0, 0, w, h)
+    frames = np.stack([prepare(f, crop, options.size) for f in raw])
+    # a frame can look informative only because of what was cropped away
+    informative &= np.array([not is_blank(f) for f in frames], dtype=bool)
+    return DecodedVideo(
+        probe=probe,
+        timestamps=np.asarray(times, dtype=np.float32),
+        frames=frames,
+        thumbs=np.stack([thumbnail(f) for f in frames]),
+        informative=informative,
+        crop=crop,
+        warnings=tuple(warnings),
+    )
+
+
+def _limit_memory() -> None:
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        cap = (
+            WORKER_MEMORY_LIMIT
+            if hard == resource.RLIM_INFINITY
+            else min(hard, WORKER_MEMORY_LIMIT)
+        )
+        if soft == resource.RLIM_INFINITY or soft > cap:
+            resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    except (ImportError, ValueError, OSError):  # not on this platform
+        pass
+
+
+def _worker_main(conn: mpc.Connection, backend_name: str, options: SamplingOptions) -> None:
+    """Worker loop: receive a path, send back ("ok", DecodedVideo) or ("error", reason)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides about Ctrl-C
+    _limit_memory()
+    try:
+        import cv2
+
+        cv2.setNumThreads(1)
+    except ImportError:
+        pass
+    from dedup_gui.core.decode.base import DecodeError
+
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        try:
+            msg: tuple[str, Any] = ("ok", decode_file(Path(task), backend_name, options))
+        except DecodeError as exc:
+            msg = ("error", str(exc))
+        except MemoryError:
+            msg = ("error", "too large to decode within the memory budget")
+        except FileNotFoundError:
+            msg = ("error", "file vanished during the scan")
+        except OSError as exc:
+            msg = ("error", f"cannot read: {exc.strerror or exc}")
+        except Exception as exc:  # a decoder bug must not kill the worker loop
+            log.exception("unexpected decoder error on %s", task)
+            msg = ("error", f"unexpected decoder error: {type(exc).__name__}: {exc}")
+        try:
+            conn.send(msg)
+        except (BrokenPipeError, OSError):
+            return
+
+
+@dataclass(eq=False)
+class _Slot:
+    proc: Any
+    conn: mpc.Connection
+    file: VideoFile | None = None
+    deadline: float = 0.0
+
+
+class DecodePool:
+    """A fixed number of decoder processes fed one file at a time.
+
+    Args:
+        backend: Decoder backend name (see :data:`dedup_gui.core.decode.base.BACKENDS`).
+        options: Sampling options.
+        workers: Number of processes.
+        timeout: Seconds one file may take before its worker is killed and the file skipped.
+        token: Cancellation; checked about ten times a second while waiting.
+    """
+
+    def __init__(
+        self,
+        backend: str,
+        options: SamplingOptions,
+        workers: int = 2,
+        timeout: float = 120.0,
+        token: CancelToken = NEVER_CANCELLED,
+    ) -> None:
+        self._backend = backend
+        self._options = options
+        self._n = max(1, workers)
+        self._timeout = timeout
+        self._token = token
+        self._ctx = mp.get_context("spawn")
+        self._slots: list[_Slot] = []
+
+    def __enter__(self) -> DecodePool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _spawn(self) -> _Slot:
+        parent, child = self._ctx.Pipe(duplex=True)
+        proc = self._ctx.Process(
+            target=_worker_main,
+            args=(child, self._backend, self._options),
+            name="dedup-decoder",
+            daemon=True,
+        )
+        proc.start()
+        child.close()
+        return _Slot(proc, parent)
+
+    @staticmethod
+    def _stop(slot: _Slot, kill: bool) -> None:
+        if kill:
+            slot.proc.kill()
+        else:
+            try:
+                slot.conn.send(None)
+            except (BrokenPipeError, OSError):
+                pass
+        slot.proc.join(timeout=5)
+        if slot.proc.is_alive():
+            slot.proc.kill()
+            slot.proc.join(timeout=5)
+        slot.conn.close()
+
+    def close(self) -> None:
+        """Stop and join every worker (busy ones are killed)."""
+        slots, self._slots = self._slots, []
+        for slot in slots:
+            self._stop(slot, kill=slot.file is not None)
+
+    def _replace(self, slot: _Slot) -> None:
+        self._stop(slot, kill=True)
+        self._slots[self._slots.index(slot)] = self._spawn()
+
+    def imap(
+        self, files: Iterable[VideoFile]
+    ) -> Iterator[tuple[VideoFile, DecodedVideo | Problem]]:
+        """Decode ``files``; yield each with its result, in completion order.
+
+        Raises:
+            Cancelled: When the token is cancelled (workers are stopped by :meth:`close`).
+        """
+        pending = collections.deque(files)
+        if not pending:
+            return
+        while len(self._slots) < min(self._n, len(pending)):
+            self._slots.append(self._spawn())
+        while pending or any(s.file is not None for s in self._slots):
+            self._token.raise_if_cancelled()
+            for slot in self._slots:
+                if slot.file is None and pending:
+                    slot.file = pending.popleft()
+                    slot.deadline = time.monotonic() + self._timeout
+                    try:
+                        slot.conn.send(str(slot.file.path))
+                    except (BrokenPipeError, OSError):
+                        pass  # noticed below as a dead worker
+            busy = [s for s in self._slots if s.file is not None]
+            waitables: list[Any] = [s.conn for s in busy] + [s.proc.sentinel for s in busy]
+            ready = set(mpc.wait(waitables, timeout=_POLL))
+            now = time.monotonic()
+            for slot in busy:
+                file = slot.file
+                assert file is not None
+                result: DecodedVideo | Problem | None = None
+                if slot.conn in ready:
+                    try:
+                        status, payload = slot.conn.recv()
+                        result = (
+                            payload
+                            if status == "ok"
+                            else Problem(file.path, Stage.DECODE, str(payload))
+                        )
+                        slot.file = None
+                    except (EOFError, OSError):
+                        pass  # the worker died mid-message: handled as a crash below
+                if result is None and (slot.proc.sentinel in ready or not slot.proc.is_alive()):
+                    slot.proc.join(timeout=1)
+                    code = slot.proc.exitcode
+                    result = Problem(
+                        file.path, Stage.DECODE, f"decoder crashed on this file (exit code {code})"
+                    )
+                    slot.file = None
+                    self._replace(slot)
+                elif result is None and now > slot.deadline:
+                    log.warning(
+                        "decoding %s took longer than %.0f s; skipped", file.path, self._timeout
+                    )
+                    result = Problem(
+                        file.path,
+                        Stage.DECODE,
+                        f"decoding took longer than the {self._timeout:.0f} s budget; skipped",
+                    )
+                    self._replace(slot)  # kills the busy worker
+                    slot.file = None
+                if result is not None:
+                    yield file, result

@@ -1,0 +1,230 @@
+"""Synthetic test videos with planted duplicates, made with PyAV (no system ffmpeg needed).
+
+A *scene* is procedural footage from a seed: a smooth random backdrop with texture, and a few
+shapes that move along their own paths. Different seeds give different videos; a scene rendered
+from another start time is "the same scene at another moment" (a hard negative).
+
+Copies apply the edits users meet (re-encode, resize, crop, letterbox, mirror, grayscale, trim,
+speed, black intro, logo intro) to the rendered frames before encoding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+W, H, FPS = 320, 180, 10
+
+
+@dataclass(frozen=True)
+class Scene:
+    """Procedural footage; ``frame(t)`` renders the picture at ``t`` seconds."""
+
+    seed: int
+    width: int = W
+    height: int = H
+
+    def _params(self) -> tuple[np.ndarray, list[tuple], np.random.Generator]:
+        rng = np.random.default_rng(self.seed)
+        low = rng.random((5, 9, 3))
+        backdrop = cv2.resize(low, (self.width, self.height), interpolation=cv2.INTER_CUBIC)
+        tex = cv2.GaussianBlur(rng.random((self.height, self.width)), (0, 0), 1.2)
+        backdrop = np.clip(backdrop * 0.8 + tex[..., None] * 0.35, 0, 1)
+        shapes = []
+        for _ in range(5):
+            shapes.append(
+                (
+                    rng.random(3),  # colour
+                    rng.uniform(0.06, 0.16, 2),  # axes (fraction of width/height)
+                    rng.uniform(0.1, 0.9, 2),  # centre
+                    rng.uniform(-0.12, 0.12, 2),  # velocity (fraction per second)
+                    rng.uniform(0.3, 1.6),  # wobble frequency
+                    int(rng.integers(0, 2)),  # 0 ellipse, 1 rectangle
+                )
+            )
+        return backdrop, shapes, rng
+
+    def frame(self, t: float) -> np.ndarray:
+        """RGB uint8 frame at time ``t``."""
+        backdrop, shapes, _ = _cached_params(self)
+        img = (backdrop * 255).astype(np.uint8).copy()
+        for colour, axes, centre, vel, freq, kind in shapes:
+            c = centre + vel * t + 0.08 * np.sin(freq * t + axes * 7)
+            c = np.abs(((c % 2.0) + 2.0) % 2.0)
+            c = np.where(c > 1, 2 - c, c)
+            cx, cy = int(c[0] * self.width), int(c[1] * self.height)
+            ax = int(axes[0] * self.width), int(axes[1] * self.height)
+            col = tuple(int(v * 255) for v in colour)
+            if kind == 0:
+                cv2.ellipse(img, (cx, cy), ax, float(40 * t * freq), 0, 360, col, -1)
+            else:
+                cv2.rectangle(img, (cx - ax[0], cy - ax[1]), (cx + ax[0], cy + ax[1]), col, -1)
+        return img
+
+    def frames(self, duration: float, fps: float = FPS, start: float = 0.0) -> list[np.ndarray]:
+        """Frames from ``start`` for ``duration`` seconds."""
+        n = max(1, int(round(duration * fps)))
+        return [self.frame(start + i / fps) for i in range(n)]
+
+
+_PARAMS: dict[Scene, tuple] = {}
+
+
+def _cached_params(scene: Scene) -> tuple:
+    if scene not in _PARAMS:
+        _PARAMS[scene] = scene._params()
+    return _PARAMS[scene]
+
+
+def write_video(
+    path: Path,
+    frames: Sequence[np.ndarray],
+    fps: float = FPS,
+    codec: str = "libx264",
+    crf: int | None = 23,
+    bitrate: int | None = None,
+    rotation: int = 0,
+    audio: bool = False,
+) -> Path:
+    """Encode RGB frames into ``path`` (container from the extension)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    h, w = frames[0].shape[:2]
+    with av.open(str(path), "w") as out:
+        rate = Fraction(fps).limit_denominator(1000)
+        stream = out.add_stream(codec, rate=rate)
+        stream.width, stream.height = w - w % 2, h - h % 2
+        stream.pix_fmt = "yuv420p"
+        opts = {}
+        if crf is not None and codec in ("libx264", "libvpx-vp9"):
+            opts["crf"] = str(crf)
+        if codec == "libx264":
+            opts["preset"] = "ultrafast"
+        if codec == "libvpx-vp9":
+            opts.update({"deadline": "realtime", "cpu-used": "8", "b": "0"})
+        if bitrate:
+            stream.bit_rate = bitrate
+        stream.options = opts
+        if rotation:
+            stream.set_display_rotation(rotation)
+        astream = out.add_stream("aac", rate=44100) if audio else None
+        for i, img in enumerate(frames):
+            img = np.ascontiguousarray(img[: stream.height, : stream.width])
+            vf = av.VideoFrame.from_ndarray(img, format="rgb24")
+            vf.pts = i
+            vf.time_base = 1 / rate
+            for pkt in stream.encode(vf):
+                out.mux(pkt)
+        for pkt in stream.encode():
+            out.mux(pkt)
+        if astream is not None:
+            n = int(len(frames) / fps * 44100)
+            samples = (np.sin(np.arange(n) * 2 * np.pi * 440 / 44100) * 0.1).astype(np.float32)
+            for k in range(0, n, 1024):
+                af = av.AudioFrame.from_ndarray(
+                    samples[None, k : k + 1024], format="flt", layout="mono"
+                )
+                af.sample_rate = 44100
+                af.pts = k
+                for pkt in astream.encode(af):
+                    out.mux(pkt)
+            for pkt in astream.encode():
+                out.mux(pkt)
+    return path
+
+
+# ----------------------------------------------------------------------------- edits
+Edit = Callable[[list[np.ndarray]], list[np.ndarray]]
+
+
+def resize(w: int, h: int) -> Edit:
+    return lambda fr: [cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA) for f in fr]
+
+
+def crop(keep: float) -> Edit:
+    def run(fr: list[np.ndarray]) -> list[np.ndarray]:
+        h, w = fr[0].shape[:2]
+        ch, cw = int(h * keep) // 2 * 2, int(w * keep) // 2 * 2
+        y, x = (h - ch) // 2, (w - cw) // 2
+        return [np.ascontiguousarray(f[y : y + ch, x : x + cw]) for f in fr]
+
+    return run
+
+
+def letterbox(aspect: float = 4 / 3) -> Edit:
+    def run(fr: list[np.ndarray]) -> list[np.ndarray]:
+        h, w = fr[0].shape[:2]
+        nh = int(w / aspect) // 2 * 2
+        pad = (nh - h) // 2
+        return [
+            cv2.copyMakeBorder(f, pad, nh - h - pad, 0, 0, cv2.BORDER_CONSTANT, value=0) for f in fr
+        ]
+
+    return run
+
+
+def mirror(fr: list[np.ndarray]) -> list[np.ndarray]:
+    return [np.ascontiguousarray(f[:, ::-1]) for f in fr]
+
+
+def grayscale(fr: list[np.ndarray]) -> list[np.ndarray]:
+    return [np.repeat(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY)[..., None], 3, 2) for f in fr]
+
+
+def trim(head: float, keep: float) -> Edit:
+    def run(fr: list[np.ndarray]) -> list[np.ndarray]:
+        a = int(len(fr) * head)
+        return fr[a : a + max(1, int(len(fr) * keep))]
+
+    return run
+
+
+def speed(factor: float) -> Edit:
+    def run(fr: list[np.ndarray]) -> list[np.ndarray]:
+        n = max(1, int(len(fr) / factor))
+        return [fr[min(len(fr) - 1, int(i * factor))] for i in range(n)]
+
+    return run
+
+
+def black_intro(seconds: float, fps: float = FPS) -> Edit:
+    def run(fr: list[np.ndarray]) -> list[np.ndarray]:
+        return [np.zeros_like(fr[0]) for _ in range(int(seconds * fps))] + fr
+
+    return run
+
+
+def logo_intro(seconds: float, fps: float = FPS) -> Edit:
+    """Prepend a fixed animated logo card (the same for every video)."""
+
+    def run(fr: list[np.ndarray]) -> list[np.ndarray]:
+        h, w = fr[0].shape[:2]
+        card = []
+        for i in range(int(seconds * fps)):
+            img = np.full((h, w, 3), (20, 30, 90), np.uint8)
+            cv2.circle(img, (w // 2, h // 2), int(h * 0.3), (240, 200, 40), -1)
+            cv2.putText(
+                img,
+                "LOGO",
+                (w // 2 - 40 + i % 3, h // 2 + 10),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                1.0,
+                (20, 20, 20),
+                3,
+            )
+            card.append(img)
+        return card + fr
+
+    return run
+
+
+def apply(frames: list[np.ndarray], *edits: Edit) -> list[np.ndarray]:
+    for e in edits:
+        frames = e(frames)
+    return frames
