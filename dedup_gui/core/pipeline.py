@@ -170,9 +170,10 @@ def extract_features(
     return out, problems
 
 
-def _prepare(
+def prepare_videos(
     feats: list[VideoFeatures], durations: list[float], whitening: similarity.Whitening
 ) -> tuple[list[Prepared], list[np.ndarray]]:
+    """Whiten the informative frames of each video; also return their frame vectors."""
     prepared, vectors = [], []
     for i, f in enumerate(feats):
         idx = np.nonzero(f.informative)[0]
@@ -222,7 +223,7 @@ def match(
     whitening = similarity.fit_whitening(
         [f.regions[f.informative] for f in feats], similarity.load_prior(model)
     )
-    prepared, vectors = _prepare(feats, durations, whitening)
+    prepared, vectors = prepare_videos(feats, durations, whitening)
     token.raise_if_cancelled()
     neigh = knn.search(vectors, min_sim=CANDIDATE_SIM, token=token)
     if mo.suppress_common:
