@@ -114,6 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     d.add_argument("--min-size", type=_size, default=0, metavar="SIZE", help="e.g. 1M")
     d.add_argument("--max-size", type=_size, default=0, metavar="SIZE", help="e.g. 20G")
+    d.add_argument(
+        "--min-duration",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="leave out videos shorter than this",
+    )
     d.add_argument("--follow-symlinks", action="store_true", help="follow symbolic links")
     d.add_argument(
         "--reference",
@@ -232,6 +239,7 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
         decode_workers=args.workers or _DEF.decode_workers,
         file_timeout=args.file_timeout,
         decoder=args.decoder,
+        min_duration=args.min_duration,
     )
 
 

@@ -117,6 +117,7 @@ class ScanOptions:
         decode_workers: Number of decoder processes.
         file_timeout: Seconds one file may take to decode before it is skipped.
         decoder: Decoder backend name (``pyav`` or ``opencv``).
+        min_duration: Videos shorter than this many seconds are left out of the comparison.
     """
 
     discovery: DiscoveryOptions = field(default_factory=DiscoveryOptions)
@@ -129,6 +130,7 @@ class ScanOptions:
     decode_workers: int = field(default_factory=_default_workers)
     file_timeout: float = 120.0
     decoder: str = "pyav"
+    min_duration: float = 0.0
 
     def replace(self, **changes: object) -> ScanOptions:
         """Return a copy with top-level fields changed."""

@@ -322,6 +322,8 @@ def scan(
             if f.path not in analysed:
                 continue
             probe, vf = analysed[f.path]
+            if opts.min_duration and 0 < probe.duration < opts.min_duration:
+                continue
             units.append(
                 Unit(info(f, probe), tuple(info(c, probe) for c in copies_of.get(f.path, [])))
             )
