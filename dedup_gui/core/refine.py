@@ -43,28 +43,22 @@ class PairMatch:
         """Evidence of the *other* file when ``reference`` is the group reference."""
         return self.evidence_a if reference == self.a else self.evidence_b
 
-    def accepted(self, threshold: float, partial: bool) -> bool:
-        """The duplicate decision (see :mod:`dedup_gui.core.similarity`).
+    @property
+    def motion(self) -> float:
+        """Motion evidence 0..1 (see :func:`dedup_gui.core.similarity.motion_score`)."""
+        return sim.motion_score(self.residual, self.energy)
 
-        Verified pairs pass on their similarity; a pair that only looks somewhat alike passes
-        when what moves in it moves identically (heavy visual edits of the same footage).
-        """
-        if not self.verified:
-            return False
-        score = self.score(partial)
-        if score >= threshold:
-            return True
-        return (
-            score >= sim.RESCUE_MIN_SIM
-            and self.energy >= sim.E_HI
-            and self.residual >= sim.RESCUE_RESIDUAL
-        )
+    def accepted(self, threshold: float, partial: bool) -> bool:
+        """The duplicate decision: verified, and the deciding score reaches ``threshold``."""
+        return self.verified and self.score(partial) >= threshold
 
     def score(self, partial: bool) -> float:
-        """The deciding similarity: full, or the coverage of the shorter video."""
-        if not partial:
-            return self.similarity
-        return max(self.similarity, self.partial_score)
+        """The deciding score: the visual similarity (full, or in partial mode the coverage of
+        the shorter video), or the motion evidence when that is stronger (heavy visual edits
+        of the same footage).
+        """
+        visual = max(self.similarity, self.partial_score) if partial else self.similarity
+        return max(visual, self.motion)
 
     @property
     def partial_score(self) -> float:
@@ -103,6 +97,8 @@ def compare(va: Prepared, vb: Prepared, partial: bool) -> PairMatch:
     is_partial_ab = partial and cov_b > similarity + 0.15  # B is an excerpt of A
     is_partial_ba = partial and cov_a > similarity + 0.15
 
+    motion = sim.motion_score(ver.residual, ver.energy)
+
     def evidence(
         member_cov: float,
         member_matched: np.ndarray,
@@ -113,7 +109,7 @@ def compare(va: Prepared, vb: Prepared, partial: bool) -> PairMatch:
         speed: float,
         member_partial: bool,
     ) -> MatchEvidence:
-        score = member_cov if member_partial else similarity
+        score = max(member_cov if member_partial else similarity, motion)
         return MatchEvidence(
             score=round(float(score), 4),
             kind=GroupKind.PARTIAL if member_partial else GroupKind.NEAR_DUPLICATE,

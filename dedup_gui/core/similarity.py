@@ -32,7 +32,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 SPEEDS = np.array([1 / 1.5, 1 / 1.25, 1 / 1.1, 1.0, 1.1, 1.25, 1.5])
-SPEED_PENALTY = 0.05
+SPEED_PENALTY = 0.25
 # Frame similarity (whitened region chamfer) of unrelated frames / of near-identical frames;
 # the match confidence of an aligned frame pair ramps linearly between the two.
 SIM_FLOOR = 0.15
@@ -42,9 +42,9 @@ MATCHED = 0.5
 # Verification: residual energy (per-frame standardised thumbnails) below E_LO means the video
 # is too static to judge; above E_HI the full residual correlation R_MAX is required.
 E_LO, E_HI, R_MAX = 0.08, 0.15, 0.25
-# A pair that only looks somewhat alike (similarity >= RESCUE_MIN_SIM) is still a duplicate
-# when its moving parts correlate this well at clearly measurable motion (energy >= E_HI).
-RESCUE_MIN_SIM, RESCUE_RESIDUAL = 0.2, 0.5
+# Motion evidence: at clearly measurable motion (energy >= E_HI) the residual correlation,
+# less this offset, is itself a score (same footage under heavy visual edits moves the same).
+MOTION_OFFSET = 0.1
 ZOOMS = (1.0, 1.08, 1.16, 1.25)
 # Weight of the generic prior in the whitening statistics, in "videos".
 PRIOR_VIDEOS = 100.0
@@ -199,8 +199,11 @@ def align(
 ) -> Alignment:
     """Find the temporal line that best explains the confidence matrix ``m`` (na, nb).
 
-    Lines are ranked by total confidence, ties (e.g. a static video, where every line looks
-    perfect) by the raw similarity ``raw`` along the line, then by closeness to normal speed.
+    A line is scored by how much of the shorter video it covers plus how well the longer
+    video's frames *inside the overlap* match, so mapping more of the longer video into the
+    overlap (a wrong speed on texture-like footage) earns nothing. Speed changes pay a small
+    prior; ties (a static video, where every line looks perfect) go to the raw similarity
+    along the line, then to normal speed.
     """
     na, nb = m.shape
     raw = m if raw is None else raw
@@ -209,22 +212,24 @@ def align(
     step_a = float(np.median(np.diff(ta))) if na > 1 else 1.0
     step_b = float(np.median(np.diff(tb))) if nb > 1 else 1.0
     win_a, win_b = 0.75 * step_a, 0.75 * step_b
+    a_is_short = (ta[-1] - ta[0] + step_a) <= (tb[-1] - tb[0] + step_b)
     k = min(top_k, nb)
     top = np.argsort(-m, axis=1)[:, :k]
-    best_total: tuple[float, float, float] = (-1.0, -1.0, -1.0)
+    best_total: tuple[float, float, float] = (-1e9, -1e9, -1e9)
     best = None
-    # prefer normal speed on ties, then the nearest speeds
     for speed in sorted(SPEEDS, key=lambda s: abs(np.log(s))):
         offsets = np.unique(np.round((tb[top] - speed * ta[:, None]).ravel(), 2))
         pred_b = speed * ta[None, :] + offsets[:, None]
         pred_a = (tb[None, :] - offsets[:, None]) / speed
         conf_a, idx_a = _aligned_conf(m, ta, tb, pred_b, win_b)
-        conf_b, _ = _aligned_conf(m.T, tb, ta, pred_a, win_a)
+        conf_b, idx_b = _aligned_conf(m.T, tb, ta, pred_a, win_a)
         raw_a, _ = _aligned_conf(raw, ta, tb, pred_b, win_b)
-        # a small prior for normal speed: a speed change must earn its keep
-        total = np.round(
-            conf_a.mean(axis=1) + conf_b.mean(axis=1) - SPEED_PENALTY * abs(np.log(speed)), 3
-        )
+        if a_is_short:
+            cover, inside, n_in = conf_a.mean(axis=1), conf_b.sum(axis=1), (idx_b >= 0).sum(axis=1)
+        else:
+            cover, inside, n_in = conf_b.mean(axis=1), conf_a.sum(axis=1), (idx_a >= 0).sum(axis=1)
+        precision = inside / np.maximum(n_in, 1)
+        total = np.round(cover + precision - SPEED_PENALTY * abs(np.log(speed)), 3)
         tie = raw_a.mean(axis=1)
         j = int(np.lexsort((-tie, -total))[0])
         cand = (float(total[j]), float(tie[j]), -abs(float(np.log(speed))))
@@ -329,3 +334,14 @@ def verify(
     energy = float(min(np.sqrt(np.mean(qa * qa)), np.sqrt(np.mean(qb * qb))))
     required = R_MAX * float(np.clip((energy - E_LO) / (E_HI - E_LO), 0.0, 1.0))
     return Verification(resid, energy, required, flip, ncc)
+
+
+def motion_score(residual: float, energy: float) -> float:
+    """Motion evidence 0..1: how well what moves matches, when enough moves to tell.
+
+    Two cuts of one scene or two videos of one template stay near 0; copies under visual
+    edits that blind the appearance features (heavy blur, strong crops) keep a high value.
+    """
+    if energy < E_HI:
+        return 0.0
+    return float(np.clip(residual - MOTION_OFFSET, 0.0, 1.0))
