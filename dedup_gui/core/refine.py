@@ -53,9 +53,10 @@ class PairMatch:
         return self.verified and self.score(partial) >= threshold
 
     def score(self, partial: bool) -> float:
-        """The deciding score: the visual similarity (full, or in partial mode the coverage of
-        the shorter video), or the motion evidence when that is stronger (heavy visual edits
-        of the same footage).
+        """The deciding score: visual similarity or motion evidence, whichever is stronger.
+
+        The visual similarity is the full-duplicate one, or in partial mode the coverage of
+        the shorter video; motion evidence wins for heavy visual edits of the same footage.
         """
         visual = max(self.similarity, self.partial_score) if partial else self.similarity
         return max(visual, self.motion)
