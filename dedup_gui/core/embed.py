@@ -53,8 +53,13 @@ def projection(in_dim: int, out_dim: int = DIM) -> np.ndarray:
         np.frombuffer(hashlib.shake_256(b"dedup-gui/proj/v1").digest(n // 8), np.uint8)
     )
     signs = bits[:n].astype(np.float64).reshape(in_dim, out_dim) * 2.0 - 1.0
-    q, r = np.linalg.qr(signs)
-    q *= np.sign(np.diag(r))  # make the factorisation unique
+    # torch's QR releases the GIL (NumPy's holds it for seconds on a busy machine, which froze
+    # the GUI thread at the start of a scan); the result is the same to float32 precision.
+    import torch
+
+    qt, rt = torch.linalg.qr(torch.from_numpy(signs))
+    q, r = qt.numpy(), rt.numpy()
+    q = q * np.sign(np.diag(r))  # make the factorisation unique
     return q.astype(np.float32)
 
 
