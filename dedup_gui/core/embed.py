@@ -142,11 +142,13 @@ class Embedder:
         self._net = net.to(self._device).to(memory_format=torch.channels_last)
         log.info("model %s on %s (%s)", self.spec.name, self._device, self._dtype or "float32")
 
-    def embed(self, grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def embed(self, grey: np.ndarray, mirror: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Embed frames.
 
         Args:
             grey: (n, s, s) uint8 grey frames, borders removed.
+            mirror: Make the vectors mirror-invariant (embeds each frame twice); without it a
+                mirrored copy is not recognised, at half the cost.
 
         Returns:
             ``(regions, vectors)``: (n, 9, 256) float16 region vectors and (n, 256) float32
@@ -169,7 +171,9 @@ class Embedder:
             for i in range(0, n, bs):
                 x = torch.from_numpy(eq[i : i + bs]).to(self._device).float().div_(255.0)
                 x = (x.unsqueeze(1).expand(-1, 3, -1, -1) - mean) / std
-                x = torch.cat([x, x.flip(3)]).contiguous(memory_format=torch.channels_last)
+                if mirror:
+                    x = torch.cat([x, x.flip(3)])
+                x = x.contiguous(memory_format=torch.channels_last)
                 if self._dtype is not None:
                     with torch.autocast(self._device.split(":")[0], dtype=self._dtype):
                         fmap = self._net(x)[-1]
@@ -177,7 +181,7 @@ class Embedder:
                     fmap = self._net(x)[-1]
                 pooled = torch.nn.functional.adaptive_max_pool2d(fmap.float(), GRID)
                 outs.append(pooled.flatten(2).transpose(1, 2).cpu().numpy())  # (2b, 9, C)
-        regions = self._symmetrise(outs)
+        regions = self._symmetrise(outs) if mirror else _l2(np.concatenate(outs))
         if self._proj is None or self._proj.shape[0] != regions.shape[-1]:
             self._proj = projection(regions.shape[-1])
         reg = _l2(regions @ self._proj)

@@ -97,7 +97,7 @@ def pair_details(
         sim.load_prior(embedder.spec.name),
     )
     (pa, pb), _ = prepare_videos([fa, fb], [probe_a.duration, probe_b.duration], whitening)
-    match = compare(pa, pb, opts.match.partial)
+    match = compare(pa, pb, opts.match)
     raw = sim.frame_similarity(pa.regions, pb.regions)
     conf = sim.confidence(raw)
     full = np.zeros((fa.n_frames, fb.n_frames), np.float32)

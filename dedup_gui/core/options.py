@@ -72,6 +72,12 @@ class MatchOptions:
         flip: Also match mirrored copies.
         suppress_common: Down-weight frames that match many unrelated videos (logos, intros,
             watermarks, title cards).
+        regions: Compare frames region by region (ViSiL chamfer); off compares one vector
+            per frame. For measurements (docs/ACCURACY.md ablation).
+        temporal: Score frames along the best temporal alignment; off takes each frame's
+            best match anywhere (plain chamfer). For measurements.
+        verify: Require the motion check for videos that move. For measurements.
+        whiten: Whiten region vectors with library and prior statistics. For measurements.
     """
 
     threshold: float = 0.4
@@ -79,6 +85,10 @@ class MatchOptions:
     partial: bool = False
     flip: bool = True
     suppress_common: bool = True
+    regions: bool = True
+    temporal: bool = True
+    verify: bool = True
+    whiten: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,7 +81,8 @@ def under_any(path: Path, roots: Iterable[Path]) -> bool:
 
 def feature_key(options: ScanOptions, embedder: Embedder) -> str:
     """Cache key of the features for these options."""
-    return f"{embedder.key}|{options.sampling.key}|dec={options.decoder}"
+    mirror = int(options.match.flip)
+    return f"{embedder.key}|mirror={mirror}|{options.sampling.key}|dec={options.decoder}"
 
 
 def _still_same(file: VideoFile) -> str | None:
@@ -97,8 +98,8 @@ def _still_same(file: VideoFile) -> str | None:
     return None
 
 
-def _features(decoded: DecodedVideo, embedder: Embedder) -> VideoFeatures:
-    regions, vectors = embedder.embed(decoded.frames)
+def _features(decoded: DecodedVideo, embedder: Embedder, mirror: bool) -> VideoFeatures:
+    regions, vectors = embedder.embed(decoded.frames, mirror=mirror)
     return VideoFeatures(
         timestamps=decoded.timestamps,
         vectors=vectors,
@@ -159,7 +160,7 @@ def extract_features(
                 problems.append(Problem(f.path, Stage.DECODE, changed))
                 continue
             token.raise_if_cancelled()
-            feats = _features(result, embedder)
+            feats = _features(result, embedder, options.match.flip)
             counts["decoded"] = counts.get("decoded", 0) + 1
             counts["frames_decoded"] = counts.get("frames_decoded", 0) + feats.n_frames
             for w in result.warnings:
@@ -193,6 +194,7 @@ def prepare_videos(
                 duration=durations[i],
                 times=f.timestamps[idx].astype(np.float32),
                 regions=reg,
+                vectors=vec.astype(np.float32),
                 weights=np.ones(len(idx), np.float32),
                 thumbs=f.thumbs,
                 informative=f.informative,
@@ -220,9 +222,12 @@ def match(
     counts = counts if counts is not None else {}
     mo = options.match
     durations = [u.rep.probe.duration if u.rep.probe else 0.0 for u in units]
-    whitening = similarity.fit_whitening(
-        [f.regions[f.informative] for f in feats], similarity.load_prior(model)
-    )
+    if mo.whiten:
+        whitening = similarity.fit_whitening(
+            [f.regions[f.informative] for f in feats], similarity.load_prior(model)
+        )
+    else:
+        whitening = similarity.Whitening.identity(feats[0].regions.shape[-1] if feats else 1)
     prepared, vectors = prepare_videos(feats, durations, whitening)
     token.raise_if_cancelled()
     neigh = knn.search(vectors, min_sim=CANDIDATE_SIM, token=token)
@@ -240,7 +245,7 @@ def match(
         if k % 16 == 0:
             token.raise_if_cancelled()
             progress.update(k, len(clusters.pairs))
-        matches.append(compare(prepared[a], prepared[b], mo.partial))
+        matches.append(compare(prepared[a], prepared[b], mo))
     progress.update(len(clusters.pairs), len(clusters.pairs))
     groups = build_groups(units, matches, mo.threshold, mo.partial)
     return matches, groups

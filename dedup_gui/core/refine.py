@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dedup_gui.core import similarity as sim
+from dedup_gui.core.options import MatchOptions
 from dedup_gui.core.types import GroupKind, MatchEvidence
 
 
@@ -18,6 +19,7 @@ class Prepared:
     duration: float
     times: np.ndarray  # (n,) informative frame times
     regions: np.ndarray  # (n, r, d) whitened
+    vectors: np.ndarray  # (n, d) whitened frame vectors
     weights: np.ndarray  # (n,) evidence weight of each frame (suppression), 0..1
     thumbs: np.ndarray  # (N, t, t) all frames
     informative: np.ndarray  # (N,) mask
@@ -79,11 +81,18 @@ def _range(times: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
     return (float(t.min()), float(t.max()))
 
 
-def compare(va: Prepared, vb: Prepared, partial: bool) -> PairMatch:
+def compare(va: Prepared, vb: Prepared, options: MatchOptions) -> PairMatch:
     """Score the pair (va, vb): chamfer matrix, alignment, coverage and verification."""
-    m = sim.frame_similarity(va.regions, vb.regions)
+    partial = options.partial
+    if options.regions:
+        m = sim.frame_similarity(va.regions, vb.regions)
+    else:
+        m = (va.vectors @ vb.vectors.T).astype(np.float32)
     conf = sim.confidence(m)
-    al = sim.align(conf, va.times, vb.times, raw=m)
+    if options.temporal:
+        al = sim.align(conf, va.times, vb.times, raw=m)
+    else:
+        al = sim.best_matches(conf)
     cov_a = _weighted_mean(al.conf_a, va.weights)
     cov_b = _weighted_mean(al.conf_b, vb.weights)
     similarity = 0.5 * (cov_a + cov_b)
@@ -93,6 +102,8 @@ def compare(va: Prepared, vb: Prepared, partial: bool) -> PairMatch:
         else np.zeros((0, 2), int)
     )
     ver = sim.verify(va.thumbs, vb.thumbs, va.informative, vb.informative, pairs_full)
+    if not options.verify:
+        ver = sim.Verification(ver.residual, ver.energy, -1.0, ver.flipped, ver.ncc)
     matched_a = al.conf_a >= sim.MATCHED
     matched_b = al.conf_b >= sim.MATCHED
     is_partial_ab = partial and cov_b > similarity + 0.15  # B is an excerpt of A

@@ -247,6 +247,15 @@ def align(
     return Alignment(*best)
 
 
+def best_matches(m: np.ndarray) -> Alignment:
+    """Plain chamfer, no temporal model: every frame takes its best match anywhere."""
+    na, nb = m.shape
+    if na == 0 or nb == 0:
+        return Alignment(1.0, 0.0, np.zeros(na), np.zeros(nb), np.zeros((0, 2), int))
+    pairs = np.stack([np.arange(na), m.argmax(axis=1)], axis=1)
+    return Alignment(1.0, 0.0, m.max(axis=1), m.max(axis=0), pairs)
+
+
 # ----------------------------------------------------------------------------- verification
 @dataclass(frozen=True, slots=True)
 class Verification:

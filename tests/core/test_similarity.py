@@ -1,0 +1,110 @@
+"""The matching maths on controlled inputs."""
+
+import numpy as np
+import pytest
+
+from dedup_gui.core import similarity as sim
+
+
+def _unit(rng, *shape):
+    x = rng.standard_normal(shape).astype(np.float32)
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+def test_region_chamfer_ignores_region_order_and_is_symmetric():
+    rng = np.random.default_rng(0)
+    a = _unit(rng, 5, 9, 32)
+    b = a[:, rng.permutation(9)]  # the same regions, shuffled
+    m = sim.frame_similarity(a, b)
+    assert m.shape == (5, 5)
+    assert np.allclose(np.diag(m), 1.0, atol=1e-5)
+    assert np.allclose(m, sim.frame_similarity(b, a).T, atol=1e-5)
+    assert (m - np.eye(5)).max() < 0.9  # other frames are not matches
+
+
+def _diagonal(ta, tb, speed, offset, width=0.3):
+    """A confidence matrix that is 1 along t_b = speed * t_a + offset."""
+    return np.exp(-(((tb[None, :] - (speed * ta[:, None] + offset)) / width) ** 2)).astype(
+        np.float32
+    )
+
+
+@pytest.mark.parametrize(("speed", "offset"), [(1.0, 0.0), (1.0, 3.0), (1.1, 0.0), (1 / 1.25, 1.0)])
+def test_alignment_recovers_speed_and_offset(speed, offset):
+    ta = np.arange(0.5, 30, 1.0, dtype=np.float32)
+    tb = np.arange(0.5, 30, 1.0, dtype=np.float32)
+    al = sim.align(_diagonal(ta, tb, speed, offset), ta, tb)
+    assert al.speed == pytest.approx(speed, rel=0.01)
+    assert al.offset == pytest.approx(offset, abs=0.6)
+
+
+def test_alignment_prefers_normal_speed_for_static_footage():
+    ta = np.arange(0.5, 20, 1.0, dtype=np.float32)
+    al = sim.align(np.ones((len(ta), len(ta)), np.float32), ta, ta.copy())
+    assert al.speed == 1.0
+    assert al.offset == pytest.approx(0.0, abs=0.6)
+
+
+def test_excerpt_is_covered_and_located():
+    ta = np.arange(0.5, 30, 1.0, dtype=np.float32)  # the long video
+    tb = np.arange(0.4, 9, 0.75, dtype=np.float32)  # an excerpt starting at 12 s
+    al = sim.align(_diagonal(tb, ta, 1.0, 12.0, width=1.0).T, ta, tb)
+    assert al.conf_b.mean() > 0.8  # the excerpt is covered
+    assert al.conf_a.mean() < 0.45  # most of the long video is not in it
+    assert -al.offset == pytest.approx(12.0, abs=0.8)
+
+
+def _thumbs(rng, n, moving):
+    base = rng.integers(0, 255, (32, 32)).astype(np.float32)
+    out = []
+    for i in range(n):
+        f = base.copy()
+        y, x = moving[i]
+        f[y : y + 8, x : x + 8] = 255 - f[y : y + 8, x : x + 8]
+        out.append(f)
+    return np.clip(np.stack(out), 0, 255).astype(np.uint8)
+
+
+def test_motion_check_tells_copies_from_other_moments():
+    rng = np.random.default_rng(1)
+    path = [(int(4 + 2 * i) % 24, int(3 * i) % 24) for i in range(20)]
+    other = [(int(20 - i) % 24, int(7 + 2 * i) % 24) for i in range(20)]
+    a = _thumbs(np.random.default_rng(5), 20, path)
+    copy = np.clip(a.astype(int) + rng.integers(-6, 7, a.shape), 0, 255).astype(np.uint8)
+    same_scene = _thumbs(np.random.default_rng(5), 20, other)
+    inf = np.ones(20, bool)
+    pairs = np.stack([np.arange(20), np.arange(20)], 1)
+    good = sim.verify(a, copy, inf, inf, pairs)
+    bad = sim.verify(a, same_scene, inf, inf, pairs)
+    assert good.passed and good.residual > 0.8
+    assert not bad.passed and bad.residual < 0.3
+    mirrored = sim.verify(a, copy[:, :, ::-1], inf, inf, pairs)
+    assert mirrored.passed and mirrored.flipped
+
+
+def test_static_videos_are_not_held_to_the_motion_check():
+    a = np.full((10, 32, 32), 100, np.uint8)
+    a[:, 8:16, 8:16] = 200
+    inf = np.ones(10, bool)
+    pairs = np.stack([np.arange(10), np.arange(10)], 1)
+    v = sim.verify(a, a.copy(), inf, inf, pairs)
+    assert v.energy < sim.E_LO and v.passed
+
+
+def test_motion_score_needs_clear_motion():
+    assert sim.motion_score(0.9, sim.E_HI - 0.01) == 0.0
+    assert sim.motion_score(0.9, sim.E_HI) == pytest.approx(0.8)
+    assert sim.motion_score(0.05, 0.5) == 0.0
+
+
+def test_whitening_leans_on_the_prior_for_small_libraries():
+    rng = np.random.default_rng(2)
+    d = 16
+    prior = (np.zeros(d), np.eye(d))
+    lib = [rng.standard_normal((50, 9, d)) * 5 + 3 for _ in range(2)]
+    w_small = sim.fit_whitening(lib, prior)
+    assert np.abs(w_small.mean).max() < 0.3  # two videos barely move the prior mean
+    w_big = sim.fit_whitening(lib * 200, prior)
+    assert np.abs(w_big.mean - 3 * 400 / (400 + sim.PRIOR_VIDEOS)).max() < 0.5
+    x = w_big.apply(rng.standard_normal((3, 9, d)))
+    assert np.allclose(np.linalg.norm(x, axis=-1), 1.0, atol=1e-4)

@@ -1,0 +1,104 @@
+"""The command line as a user (or a script) runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests import media as M
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str, env_cache: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *args, "--cache-dir", str(env_cache)]
+        if args and args[0] == "scan"
+        else [sys.executable, str(ROOT / "main.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
+
+
+@pytest.fixture(scope="module")
+def small_lib(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli-lib")
+    s = M.Scene(21).frames(6)
+    M.write_video(root / "a.mp4", s)
+    M.write_video(root / "a_small.mp4", M.apply(s, M.resize(192, 108)), crf=32)
+    M.write_video(root / "b.mp4", M.Scene(22).frames(6))
+    (root / "broken.mp4").write_bytes(b"\x00\x01 definitely not a video" * 50)
+    return root
+
+
+def test_scan_writes_json_csv_and_benchmark_forms(small_lib, tmp_path):
+    out, csv_out, bench = tmp_path / "r.json", tmp_path / "r.csv", tmp_path / "g.json"
+    p = run(
+        "scan",
+        str(small_lib),
+        "--json",
+        str(out),
+        "--csv",
+        str(csv_out),
+        "--groups-json",
+        str(bench),
+        env_cache=tmp_path / "cache",
+    )
+    assert p.returncode == 0, p.stderr
+    r = json.loads(out.read_text())
+    assert [sorted(Path(f["path"]).name for f in g["files"]) for g in r["groups"]] == [
+        ["a.mp4", "a_small.mp4"]
+    ]
+    g = r["groups"][0]
+    assert g["kind"] == "near-duplicate" and Path(g["keep"]).name == "a.mp4"
+    member = next(f for f in g["files"] if f["path"] != g["reference"])
+    for key in ("size", "duration", "width", "height", "codec", "bitrate", "similarity"):
+        assert member[key] is not None
+    assert [Path(p["path"]).name for p in r["problems"]] == ["broken.mp4"]
+    assert r["stats"]["files"] == 4 and "features" in r["stats"]["seconds"]
+    assert "a_small.mp4" in csv_out.read_text()
+    b = json.loads(bench.read_text())
+    assert sorted(Path(x).name for x in b["groups"][0]) == ["a.mp4", "a_small.mp4"]
+    assert "broken.mp4" in p.stderr  # skipped files are listed
+
+
+def test_second_scan_reads_everything_from_the_cache(small_lib, tmp_path):
+    cache = tmp_path / "cache"
+    first = run("scan", str(small_lib), "--json", str(tmp_path / "1.json"), env_cache=cache)
+    second = run("scan", str(small_lib), "--json", str(tmp_path / "2.json"), env_cache=cache)
+    assert first.returncode == second.returncode == 0
+    stats = json.loads((tmp_path / "2.json").read_text())["stats"]
+    assert stats["cache_hits"] == 3 and stats.get("decoded", 0) == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["scan", "/no/such/folder"], "no such folder"),
+        (["scan", ".", "--threshold", "abc"], "not a number"),
+        (["scan", ".", "--threshold", "150"], "between 0 and 1"),
+        (["scan", ".", "--model", "vgg"], "invalid choice"),
+        (["scan", ".", "--json", "/no/such/dir/out.json"], "folder does not exist"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_arguments_exit_2_with_a_message(args, message, tmp_path):
+    p = run(*args, env_cache=tmp_path)
+    assert p.returncode == 2
+    assert message in p.stderr
+    assert "Traceback" not in p.stderr
+
+
+def test_missing_weights_exit_1_with_advice(small_lib, tmp_path):
+    p = run("scan", str(small_lib), "--weights", str(tmp_path / "missing.pth"), env_cache=tmp_path)
+    assert p.returncode == 1
+    assert "missing.pth does not exist" in p.stderr
+    assert "Traceback" not in p.stderr
