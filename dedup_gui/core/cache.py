@@ -4,10 +4,10 @@ Rows are keyed by the file's path and the *feature key* (model, weights, recipe 
 settings) and remember the file's size and mtime_ns: a row whose size or mtime differ is stale
 and ignored. Arrays are stored as ``.npz`` bytes (never pickled); probes as JSON.
 
-Crash safety: the database runs in WAL mode and the scan commits every few files, so a scan that
-is killed loses at most the last batch and the next scan resumes from the rest. A file that is
-not our database (corrupt, foreign, from an incompatible version) is set aside under a new name,
-with a notice, and a fresh cache is created.
+Crash safety: the database runs in WAL mode and the scan commits every few files (and at least
+every two seconds), so a scan that is killed loses at most the last batch and the next scan
+resumes from the rest. A file that is not our database (corrupt, foreign, from an incompatible
+version) is set aside under a new name, with a notice, and a fresh cache is created.
 
 One writer: the scan thread owns the connection.
 """
@@ -115,11 +115,19 @@ class FeatureCache:
         batch: Commit after this many writes (and on :meth:`commit`/:meth:`close`).
     """
 
-    def __init__(self, conn: sqlite3.Connection | None, path: Path | None, batch: int = 8) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection | None,
+        path: Path | None,
+        batch: int = 8,
+        max_age: float = 2.0,
+    ) -> None:
         self._conn = conn
         self.path = path
         self._batch = batch
+        self._max_age = max_age
         self._pending = 0
+        self._last_commit = time.monotonic()
         self.notices: list[str] = []
 
     # -- opening -------------------------------------------------------------------------
@@ -264,8 +272,10 @@ class FeatureCache:
             self._tick()
 
     def _tick(self) -> None:
+        # commit every few rows, and at least every ``max_age`` seconds: slow files (seconds
+        # each) must not leave many finished rows uncommitted when the process is killed
         self._pending += 1
-        if self._pending >= self._batch:
+        if self._pending >= self._batch or time.monotonic() - self._last_commit >= self._max_age:
             self.commit()
 
     def commit(self) -> None:
@@ -275,6 +285,7 @@ class FeatureCache:
         self._conn.execute("COMMIT")
         self._conn.execute("BEGIN")
         self._pending = 0
+        self._last_commit = time.monotonic()
 
     def rollback(self) -> None:
         """Drop the writes of the current batch."""

@@ -6,6 +6,7 @@ special files (FIFOs, devices) become :class:`Problem` values and the walk goes 
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import logging
 import os
@@ -40,6 +41,24 @@ def _has_video_ext(name: str, extensions: frozenset[str]) -> bool:
 
 def _describe_os_error(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
+
+
+# Folders the app itself fills with files the user chose to remove (see actions.py).
+QUARANTINE_DIR = ".dedup-gui-quarantine"
+
+
+def _dead_link_reason(path: str) -> str:
+    """Why a symlink leads nowhere: a loop, or a missing target."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symlink loop (the link points back at itself)"
+    try:
+        target = os.readlink(path)
+    except OSError:
+        return "broken symlink"
+    return f"broken symlink (its target {target!r} does not exist)"
 
 
 def discover(
@@ -102,7 +121,11 @@ def discover(
             if ident in seen_dirs:
                 if os.path.islink(folder):
                     problems.append(
-                        Problem(Path(folder), Stage.DISCOVER, "symlink loop (folder already seen)")
+                        Problem(
+                            Path(folder),
+                            Stage.DISCOVER,
+                            "symlink loop (leads to a folder already scanned); not followed",
+                        )
                     )
                 continue
             seen_dirs.add(ident)
@@ -127,21 +150,26 @@ def discover(
                     is_link = entry.is_symlink()
                     if is_link and not opts.follow_symlinks:
                         if _has_video_ext(entry.name, opts.extensions) and not os.path.exists(path):
-                            problems.append(Problem(Path(path), Stage.DISCOVER, "broken symlink"))
+                            problems.append(
+                                Problem(Path(path), Stage.DISCOVER, _dead_link_reason(path))
+                            )
                         continue
                     est = entry.stat(follow_symlinks=True)
                 except FileNotFoundError:
                     if is_link:
-                        problems.append(Problem(Path(path), Stage.DISCOVER, "broken symlink"))
+                        problems.append(
+                            Problem(Path(path), Stage.DISCOVER, _dead_link_reason(path))
+                        )
                     continue  # vanished since the folder was listed
                 except OSError as exc:
-                    reason = _describe_os_error(exc)
-                    if is_link and exc.errno == 40:  # ELOOP: a link that points at itself
-                        reason = "symlink loop"
-                    problems.append(Problem(Path(path), Stage.DISCOVER, f"cannot read: {reason}"))
+                    if is_link and exc.errno == errno.ELOOP:
+                        reason = _dead_link_reason(path)
+                    else:
+                        reason = f"cannot read: {_describe_os_error(exc)}"
+                    problems.append(Problem(Path(path), Stage.DISCOVER, reason))
                     continue
                 if stat.S_ISDIR(est.st_mode):
-                    if opts.recursive:
+                    if opts.recursive and entry.name != QUARANTINE_DIR:
                         subdirs.append((path, est))
                 elif _has_video_ext(entry.name, opts.extensions):
                     consider_file(path, est, root)

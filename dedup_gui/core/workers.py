@@ -14,7 +14,6 @@ import collections
 import logging
 import multiprocessing as mp
 import multiprocessing.connection as mpc
-import os
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -36,6 +35,8 @@ WORK_SIDE = 512
 # that worker instead of exhausting the machine.
 WORKER_MEMORY_LIMIT = 6 << 30
 _POLL = 0.1
+# A worker that has not started after this long (seconds) is given up on.
+STARTUP_LIMIT = 60.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,8 +61,9 @@ def decode_file(path: Path, backend_name: str, options: SamplingOptions) -> Deco
     from dedup_gui.core.decode.base import DecodeError, get_backend
     from dedup_gui.core.frames import detect_borders, is_blank, prepare, thumbnail
 
-    if os.path.getsize(path) == 0:
-        raise DecodeError("empty file (0 bytes)")
+    with open(path, "rb") as fh:  # permissions and vanished files, reported as such
+        if not fh.read(1):
+            raise DecodeError("empty file (0 bytes)")
     backend = get_backend(backend_name)
     info = backend.probe(path)
     probe = info.probe
@@ -73,14 +75,7 @@ def decode_file(path: Path, backend_name: str, options: SamplingOptions) -> Deco
         raw.append(frame)
     if not raw:
         raise DecodeError("no decodable video frames (damaged or truncated)")
-    warnings: list[str] = []
-    wanted = len(plan.timestamps)
-    if len(raw) < max(1, wanted // 2) and wanted > 2:
-        last = times[-1] if times else 0.0
-        warnings.append(
-            f"only {len(raw)} of {wanted} frames could be decoded (damaged or truncated "
-            f"after {last:.1f} s)"
-        )
+    warnings = _damage_warnings(probe, plan, times, info.keyframe_interval)
     informative = np.array([not is_blank(f) for f in raw], dtype=bool)
     crop = detect_borders([f for f, ok in zip(raw, informative, strict=True) if ok])
     if crop == (0, 0, 0, 0):
@@ -98,6 +93,30 @@ def decode_file(path: Path, backend_name: str, options: SamplingOptions) -> Deco
         crop=crop,
         warnings=tuple(warnings),
     )
+
+
+def _damage_warnings(
+    probe: Probe, plan: sampling.SamplePlan, times: list[float], keyframe_interval: float | None
+) -> list[str]:
+    """Explain a file whose frames stop before its stated duration (truncated or damaged).
+
+    A short video that simply has fewer frames than samples asked for is not damaged; a file
+    whose last decodable frame comes well before the last wanted moment is.
+    """
+    if not times or not len(plan.timestamps) or probe.duration <= 0:
+        return []
+    frame = 1.0 / probe.fps if probe.fps > 0 else 0.1
+    slack = max(0.5, 2.5 * frame)
+    if plan.strategy is sampling.Strategy.KEYFRAME and keyframe_interval:
+        slack = max(slack, 1.5 * keyframe_interval * frame)  # keyframes sit before targets
+    last_wanted = float(plan.timestamps[-1])
+    last = max(times)
+    if last >= last_wanted - slack:
+        return []
+    return [
+        f"damaged or truncated: decoding stopped at {last:.1f} s of {probe.duration:.1f} s; "
+        "only the part before was compared"
+    ]
 
 
 def _limit_memory() -> None:
@@ -130,6 +149,10 @@ def _worker_main(conn: mpc.Connection, backend_name: str, options: SamplingOptio
         pass
     from dedup_gui.core.decode.base import DecodeError
 
+    try:
+        conn.send(("ready", None))  # a file's time budget starts once the worker is up
+    except (BrokenPipeError, OSError):
+        return
     while True:
         try:
             task = conn.recv()
@@ -162,6 +185,8 @@ class _Slot:
     conn: mpc.Connection
     file: VideoFile | None = None
     deadline: float = 0.0
+    ready: bool = False  # the worker finished its imports and waits for files
+    started: float = 0.0
 
 
 class DecodePool:
@@ -207,7 +232,7 @@ class DecodePool:
         )
         proc.start()
         child.close()
-        return _Slot(proc, parent)
+        return _Slot(proc, parent, started=time.monotonic())
 
     @staticmethod
     def _stop(slot: _Slot, kill: bool) -> None:
@@ -252,7 +277,11 @@ class DecodePool:
             for slot in self._slots:
                 if slot.file is None and pending:
                     slot.file = pending.popleft()
-                    slot.deadline = time.monotonic() + self._timeout
+                    slot.deadline = (
+                        time.monotonic() + self._timeout
+                        if slot.ready
+                        else slot.started + STARTUP_LIMIT + self._timeout
+                    )
                     try:
                         slot.conn.send(str(slot.file.path))
                     except (BrokenPipeError, OSError):
@@ -268,6 +297,10 @@ class DecodePool:
                 if slot.conn in ready:
                     try:
                         status, payload = slot.conn.recv()
+                        if status == "ready":
+                            slot.ready = True
+                            slot.deadline = now + self._timeout
+                            continue
                         result = (
                             payload
                             if status == "ok"
@@ -285,14 +318,16 @@ class DecodePool:
                     slot.file = None
                     self._replace(slot)
                 elif result is None and now > slot.deadline:
-                    log.warning(
-                        "decoding %s took longer than %.0f s; skipped", file.path, self._timeout
-                    )
-                    result = Problem(
-                        file.path,
-                        Stage.DECODE,
-                        f"decoding took longer than the {self._timeout:.0f} s budget; skipped",
-                    )
+                    if slot.ready:
+                        log.warning(
+                            "decoding %s took longer than %g s; skipped", file.path, self._timeout
+                        )
+                        reason = (
+                            f"decoding took longer than the {self._timeout:g} s budget; skipped"
+                        )
+                    else:
+                        reason = "the decoder process did not start within its time budget; skipped"
+                    result = Problem(file.path, Stage.DECODE, reason)
                     self._replace(slot)  # kills the busy worker
                     slot.file = None
                 if result is not None:

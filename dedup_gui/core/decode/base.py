@@ -7,6 +7,7 @@ crashes or hangs on a broken file cannot take the application down.
 from __future__ import annotations
 
 import importlib
+import struct
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -70,6 +71,86 @@ def scaled_size(width: int, height: int, max_side: int) -> tuple[int, int]:
     """Size with the longer side at most ``max_side``, keeping the aspect ratio, even numbers."""
     scale = min(1.0, max_side / max(width, height, 1))
     return max(2, int(round(width * scale / 2)) * 2), max(2, int(round(height * scale / 2)) * 2)
+
+
+# Container signatures, to tell "not a video at all" from "a damaged video".
+_SNIFF = 4096
+_MP4_TOP_BOXES = {
+    b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"uuid", b"pnot", b"pdin",
+    b"moof", b"mfra", b"meta", b"styp", b"sidx", b"prft", b"emsg",
+}  # fmt: skip
+
+
+def _mp4_top_boxes(path: Path, size: int) -> tuple[list[bytes], bool]:
+    """Types of the top-level ISO-BMFF boxes, and whether the last one runs past the end."""
+    kinds: list[bytes] = []
+    pos = 0
+    with open(path, "rb") as fh:
+        while pos + 8 <= size and len(kinds) < 10_000:
+            fh.seek(pos)
+            head = fh.read(16)
+            box, kind = struct.unpack(">I4s", head[:8])
+            if box == 1 and len(head) >= 16:
+                box = struct.unpack(">Q", head[8:16])[0]
+            elif box == 0:
+                box = size - pos
+            if kind not in _MP4_TOP_BOXES or box < 8:
+                return kinds, False  # not a box structure we know: no verdict
+            kinds.append(kind)
+            if pos + box > size:
+                return kinds, True
+            pos += box
+    return kinds, False
+
+
+def _looks_like_text(head: bytes) -> bool:
+    if not head or b"\x00" in head:
+        return False
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the end of the sample
+            return False
+        text = head[: exc.start].decode("utf-8")
+    printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text)
+    return printable >= 0.97 * max(1, len(text))
+
+
+def explain_unopenable(path: Path) -> str | None:
+    """A specific reason why a file that FFmpeg cannot open is not a usable video.
+
+    Looks at the bytes only (cheap, no decoding). Returns None when there is nothing more
+    specific to say than the decoder's own error.
+    """
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(_SNIFF)
+    except OSError:
+        return None
+    if size == 0:
+        return "empty file (0 bytes)"
+    if head[4:8] == b"ftyp":
+        try:
+            kinds, cut = _mp4_top_boxes(path, size)
+        except (OSError, struct.error):
+            return None
+        if b"moov" not in kinds and b"moof" not in kinds:
+            if cut:
+                return (
+                    "incomplete MP4/MOV: the file is cut short and its index (moov atom) is "
+                    "missing, e.g. an interrupted download, copy or recording"
+                )
+            return (
+                "damaged MP4/MOV: its index (moov atom) is missing, e.g. an unfinished "
+                "recording; the video data cannot be located"
+            )
+        if cut:
+            return "truncated MP4/MOV: the file is cut short"
+        return None
+    if _looks_like_text(head):
+        return "a text file, not a video"
+    return None
 
 
 BACKENDS: dict[str, str] = {

@@ -8,7 +8,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from dedup_gui.core.decode.base import DecodeError, DecoderBackend, ProbeInfo, scaled_size
+from dedup_gui.core.decode.base import (
+    DecodeError,
+    DecoderBackend,
+    ProbeInfo,
+    explain_unopenable,
+    scaled_size,
+)
 from dedup_gui.core.sampling import Strategy
 from dedup_gui.core.types import Probe
 
@@ -29,6 +35,11 @@ class OpenCVBackend(DecoderBackend):
         cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
         if not cap.isOpened():
             cap.release()
+            with open(path, "rb"):  # a file-system error (gone, permissions) is reported as such
+                pass
+            specific = explain_unopenable(path)
+            if specific:
+                raise DecodeError(specific)
             raise DecodeError("cannot open: not a video or damaged (OpenCV could not open it)")
         return cap
 

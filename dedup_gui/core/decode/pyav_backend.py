@@ -15,6 +15,7 @@ from dedup_gui.core.decode.base import (
     DecodeError,
     DecoderBackend,
     ProbeInfo,
+    explain_unopenable,
     rotate,
     scaled_size,
 )
@@ -42,6 +43,15 @@ def _open(path: Path) -> av.container.InputContainer:
     try:
         return av.open(str(path), mode="r", metadata_errors="ignore")
     except Exception as exc:  # FFmpeg raises many types; all mean "cannot open"
+        if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError):
+            raise  # a file-system error (gone, permissions): reported as such by the worker
+        specific = explain_unopenable(path)
+        if specific:
+            raise DecodeError(specific) from exc
+        if isinstance(exc, av.error.InvalidDataError):
+            raise DecodeError(
+                "not a video, or damaged beyond reading (format not recognised)"
+            ) from exc
         raise DecodeError(f"cannot open: {_reason(exc)}") from exc
 
 
