@@ -1,0 +1,537 @@
+"""The compare view: two files of a group side by side.
+
+Shows frames of both files at aligned moments, the frame-to-frame similarity matrix as a
+heatmap (which parts match: a bright diagonal is the same footage; a shifted one an offset; a
+short segment a clip), and their metadata with differences highlighted. The matrix comes from
+:func:`dedup_gui.core.inspect.pair_details`, computed off the GUI thread.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPalette,
+    QPen,
+    QPixmap,
+)
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dedup_gui.core.embed import Embedder
+from dedup_gui.core.options import ScanOptions
+from dedup_gui.core.progress import CancelToken
+from dedup_gui.core.thumbnails import ThumbSource
+from dedup_gui.core.types import GroupMember
+from dedup_gui.ui import formatting as fmt
+from dedup_gui.ui import theme
+from dedup_gui.ui.tasks import Task
+from dedup_gui.ui.thumbnails import StripKey, ThumbnailLoader
+
+ALIGNED_FRAMES = 6
+FRAME_SIDE = 360
+
+
+def heat_image(matrix: np.ndarray) -> QImage:
+    """The matrix (rows: A's frames, columns: B's) as a colour image, 1 pixel per cell."""
+    lut = np.array(theme.heat_colours(), np.uint8)
+    m = np.clip(np.nan_to_num(matrix, nan=0.0), 0.0, 1.0)
+    rgb = np.ascontiguousarray(lut[(m * 255).astype(np.uint8)])
+    h, w = rgb.shape[:2]
+    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+class Heatmap(QWidget):
+    """Frame-to-frame similarity: A's frames down, B's across; the matched time line as dots.
+
+    Signals:
+        picked(int, int): A cell was clicked (frame of A, frame of B).
+    """
+
+    picked = Signal(int, int)
+    MARGIN_L, MARGIN_B, MARGIN_T, MARGIN_R = 46, 34, 8, 8
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMouseTracking(True)
+        self.setMinimumSize(260, 260)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self._image: QImage | None = None
+        self._matrix = np.zeros((0, 0), np.float32)
+        self._ta = np.zeros(0)
+        self._tb = np.zeros(0)
+        self._aligned = np.zeros((0, 2), int)
+        self.selected: tuple[int, int] | None = None
+
+    def set_data(
+        self, matrix: np.ndarray, ta: np.ndarray, tb: np.ndarray, aligned: np.ndarray
+    ) -> None:
+        """Show a matrix with its frame times and aligned pairs."""
+        self._matrix = np.asarray(matrix, np.float32)
+        self._ta, self._tb = np.asarray(ta), np.asarray(tb)
+        self._aligned = np.asarray(aligned, int).reshape(-1, 2)
+        self._image = heat_image(self._matrix) if self._matrix.size else None
+        self.update()
+
+    def sizeHint(self) -> QSize:  # noqa: D102
+        return QSize(420, 420)
+
+    def _plot(self) -> QRect:
+        r = self.rect().adjusted(self.MARGIN_L, self.MARGIN_T, -self.MARGIN_R, -self.MARGIN_B)
+        na, nb = self._matrix.shape if self._matrix.size else (1, 1)
+        # keep cells square-ish so time runs at the same pace on both axes
+        scale = min(r.width() / nb, r.height() / na)
+        w, h = int(nb * scale), int(na * scale)
+        return QRect(r.x(), r.y(), max(w, 1), max(h, 1))
+
+    def cell_at(self, pos: QPointF) -> tuple[int, int] | None:
+        """The (A frame, B frame) under a point."""
+        if not self._matrix.size:
+            return None
+        plot = self._plot()
+        if not plot.contains(pos.toPoint()):
+            return None
+        na, nb = self._matrix.shape
+        i = int((pos.y() - plot.y()) / plot.height() * na)
+        j = int((pos.x() - plot.x()) / plot.width() * nb)
+        return min(i, na - 1), min(j, nb - 1)
+
+    def cell_center(self, i: int, j: int) -> QPointF:
+        """Widget position of a cell's centre."""
+        plot = self._plot()
+        na, nb = self._matrix.shape
+        return QPointF(
+            plot.x() + (j + 0.5) * plot.width() / nb, plot.y() + (i + 0.5) * plot.height() / na
+        )
+
+    def paintEvent(self, event) -> None:  # noqa: D102
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pal = self.palette()
+        if self._image is None:
+            p.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No frames to compare")
+            return
+        plot = self._plot()
+        p.drawImage(plot, self._image)  # nearest-neighbour: cells stay crisp
+        na, nb = self._matrix.shape
+        # aligned path
+        p.setPen(QPen(QColor(255, 255, 255, 200), 1.2))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        radius = max(1.5, min(plot.width() / nb, plot.height() / na) * 0.22)
+        for i, j in self._aligned:
+            p.drawEllipse(self.cell_center(int(i), int(j)), radius, radius)
+        if self.selected is not None:
+            i, j = self.selected
+            p.setPen(QPen(QColor(255, 70, 70), 2))
+            c = self.cell_center(i, j)
+            p.drawEllipse(c, radius + 4, radius + 4)
+        # axes
+        text = pal.color(QPalette.ColorRole.WindowText)
+        p.setPen(text)
+        fm = p.fontMetrics()
+        for k in self._ticks(na):
+            y = plot.y() + (k + 0.5) * plot.height() / na
+            label = fmt.clock(float(self._ta[k]))
+            p.drawText(
+                QRectF(0, y - 8, self.MARGIN_L - 6, 16),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                label,
+            )
+        for k in self._ticks(nb):
+            x = plot.x() + (k + 0.5) * plot.width() / nb
+            label = fmt.clock(float(self._tb[k]))
+            w = fm.horizontalAdvance(label)
+            p.drawText(QPointF(x - w / 2, plot.bottom() + fm.height() + 2), label)
+        p.drawText(QPointF(plot.x(), self.height() - 4), "B →  (time)")
+        p.save()
+        p.translate(10, plot.y() + plot.height())
+        p.rotate(-90)
+        p.drawText(QPointF(0, 0), "A →  (time)")
+        p.restore()
+
+    @staticmethod
+    def _ticks(n: int, count: int = 5) -> list[int]:
+        if n <= 0:
+            return []
+        return sorted({int(round(x)) for x in np.linspace(0, n - 1, min(n, count))})
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: D102
+        cell = self.cell_at(event.position())
+        if cell is None:
+            QToolTip.hideText()
+            return
+        i, j = cell
+        QToolTip.showText(
+            event.globalPosition().toPoint(),
+            f"A {fmt.clock(float(self._ta[i]))} ↔ B {fmt.clock(float(self._tb[j]))}: "
+            f"{fmt.percent(float(self._matrix[i, j]))}",
+            self,
+        )
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: D102
+        cell = self.cell_at(event.position())
+        if cell is not None:
+            self.selected = cell
+            self.update()
+            self.picked.emit(*cell)
+
+
+class FramePairs(QWidget):
+    """Frames of A above frames of B, column by column at aligned moments."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.a: list[QPixmap | None] = []
+        self.b: list[QPixmap | None] = []
+        self.ta: tuple[float, ...] = ()
+        self.tb: tuple[float, ...] = ()
+        self.message = ""
+        self.setMinimumHeight(140)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+
+    def set_pairs(self, ta: tuple[float, ...], tb: tuple[float, ...], message: str = "") -> None:
+        """Moments to show (frames arrive through :meth:`set_frames`)."""
+        self.ta, self.tb, self.message = ta, tb, message
+        self.a, self.b = [], []
+        self.updateGeometry()
+        self.update()
+
+    def set_frames(self, a: list[QPixmap | None] | None, b: list[QPixmap | None] | None) -> None:
+        """Frames for the current moments."""
+        if a is not None:
+            self.a = a
+        if b is not None:
+            self.b = b
+        self.update()
+
+    def hasHeightForWidth(self) -> bool:  # noqa: D102
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: D102
+        n = max(1, len(self.ta))
+        cell_w = (width - 30 - 6 * (n - 1)) / n
+        return int(2 * cell_w * 9 / 16 + 12 + 2 * 18)
+
+    def sizeHint(self) -> QSize:  # noqa: D102
+        return QSize(900, self.heightForWidth(900))
+
+    def paintEvent(self, event) -> None:  # noqa: D102
+        p = QPainter(self)
+        pal = self.palette()
+        if self.message or not self.ta:
+            p.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.message)
+            return
+        n = len(self.ta)
+        label_w = 30
+        cell_w = (self.width() - label_w - 6 * (n - 1)) / n
+        cell_h = cell_w * 9 / 16
+        fm = p.fontMetrics()
+        bold = QFont(p.font())
+        bold.setBold(True)
+        for row, (pixes, times, name) in enumerate(
+            ((self.a, self.ta, "A"), (self.b, self.tb, "B"))
+        ):
+            y = row * (cell_h + 18 + 6)
+            p.setFont(bold)
+            p.setPen(pal.color(QPalette.ColorRole.WindowText))
+            p.drawText(QRectF(0, y, label_w - 6, cell_h), Qt.AlignmentFlag.AlignCenter, name)
+            p.setFont(self.font())
+            for k in range(n):
+                rect = QRectF(label_w + k * (cell_w + 6), y, cell_w, cell_h)
+                pix = pixes[k] if k < len(pixes) else None
+                if pix is None or pix.isNull():
+                    p.fillRect(rect, pal.color(QPalette.ColorRole.Mid))
+                else:
+                    p.fillRect(rect, Qt.GlobalColor.black)
+                    size = pix.size().scaled(
+                        rect.size().toSize(), Qt.AspectRatioMode.KeepAspectRatio
+                    )
+                    target = QRectF(0, 0, size.width(), size.height())
+                    target.moveCenter(rect.center())
+                    p.drawPixmap(target.toRect(), pix)
+                p.setPen(pal.color(QPalette.ColorRole.WindowText))
+                p.drawText(
+                    QRectF(rect.x(), rect.bottom() + 1, rect.width(), fm.height() + 2),
+                    Qt.AlignmentFlag.AlignCenter,
+                    fmt.clock(times[k]),
+                )
+
+
+def metadata_rows(a: GroupMember, b: GroupMember) -> list[tuple[str, str, str]]:
+    """(label, A, B) rows for the metadata table."""
+    fa, fb = a.file, b.file
+    pa, pb = fa.probe, fb.probe
+
+    def probe_value(p, attr: str) -> str:
+        if p is None:
+            return ""
+        if attr == "duration":
+            return fmt.duration(p.duration)
+        if attr == "resolution":
+            return fmt.resolution(p.width, p.height)
+        if attr == "fps":
+            return fmt.fps(p.fps)
+        if attr == "bitrate":
+            return fmt.bitrate(p.bitrate)
+        if attr == "has_audio":
+            return "yes" if p.has_audio else "no"
+        if attr == "rotation":
+            return f"{p.rotation}°"
+        return str(getattr(p, attr))
+
+    rows = [
+        ("Name", fa.name, fb.name),
+        ("Folder", os.fsdecode(fa.path.parent), os.fsdecode(fb.path.parent)),
+        ("Size", fmt.size(fa.size), fmt.size(fb.size)),
+    ]
+    for label, attr in (
+        ("Duration", "duration"),
+        ("Resolution", "resolution"),
+        ("Frame rate", "fps"),
+        ("Codec", "codec"),
+        ("Container", "container"),
+        ("Bitrate", "bitrate"),
+        ("Audio", "has_audio"),
+        ("Rotation", "rotation"),
+    ):
+        rows.append((label, probe_value(pa, attr), probe_value(pb, attr)))
+    rows.append(("Modified", fmt.mtime(fa.mtime_ns), fmt.mtime(fb.mtime_ns)))
+    return rows
+
+
+class CompareDialog(QDialog):
+    """Two files side by side (non-modal; closes its worker when closed).
+
+    Signals:
+        not_duplicate(Path, Path): The user said these two are not duplicates.
+        play(Path): Open a file in the system player.
+    """
+
+    not_duplicate = Signal(Path, Path)
+    play = Signal(Path)
+
+    def __init__(
+        self,
+        a: GroupMember,
+        b: GroupMember,
+        options: ScanOptions,
+        embedder: Callable[[], Embedder],
+        loader: ThumbnailLoader,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Compare — {a.file.name} ↔ {b.file.name}")
+        self.setObjectName("compareDialog")
+        self.resize(1180, 860)
+        self.a, self.b = a, b
+        self._loader = loader
+        self._keys: tuple[StripKey | None, StripKey | None] = (None, None)
+        self._pick_keys: tuple[StripKey | None, StripKey | None] = (None, None)
+        self.details = None
+        loader.ready.connect(self._on_thumbs)
+
+        self.summary = QLabel("Analysing both files…")
+        self.summary.setObjectName("compareSummary")
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.heatmap = Heatmap()
+        self.heatmap.picked.connect(self._on_pick)
+        heat_caption = QLabel(
+            "Frame-to-frame similarity (bright = same picture). A bright diagonal is the same "
+            "footage; the dots are the matched time line. Click a cell to see its two frames."
+        )
+        heat_caption.setWordWrap(True)
+        heat_caption.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        lv.addWidget(self.heatmap, 1)
+        lv.addWidget(heat_caption)
+
+        self.picked = FramePairs()
+        self.picked.set_pairs((), (), "Click the heatmap to compare two frames")
+        self.table = QTableWidget(0, 3)
+        self.table.setObjectName("compareMetadata")
+        self.table.setHorizontalHeaderLabels(["", "A", "B"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(False)
+        self.table.horizontalHeader().setSectionResizeMode(
+            0, QHeaderView.ResizeMode.ResizeToContents
+        )
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self._fill_table()
+        right = QWidget()
+        rv = QVBoxLayout(right)
+        rv.setContentsMargins(0, 0, 0, 0)
+        rv.addWidget(self.picked)
+        rv.addWidget(self.table, 1)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        split.setSizes([520, 640])
+
+        self.aligned = FramePairs()
+        self.aligned.setObjectName("alignedFrames")
+        self.aligned.set_pairs((), (), "Finding matching moments…")
+
+        self.not_dup_button = QPushButton("Not a duplicate")
+        self.not_dup_button.setToolTip("Never group these two files again")
+        self.not_dup_button.clicked.connect(self._on_not_duplicate)
+        play_a = QPushButton("Play A")
+        play_a.clicked.connect(lambda: self.play.emit(self.a.file.path))
+        play_b = QPushButton("Play B")
+        play_b.clicked.connect(lambda: self.play.emit(self.b.file.path))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.addButton(self.not_dup_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.addButton(play_a, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.addButton(play_b, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.aligned)
+        layout.addWidget(split, 1)
+        layout.addWidget(buttons)
+
+        self.task = Task("dedup-compare", self)
+        self.task.finished.connect(self._on_details)
+        self.task.failed.connect(self._on_failed)
+        pa, pb = a.file.path, b.file.path
+        opts = options.replace(decode_workers=1)
+
+        def run(token: CancelToken):
+            from dedup_gui.core.inspect import pair_details
+
+            return pair_details(pa, pb, opts, embedder(), token=token)
+
+        self.task.start(run)
+
+    # ---------------------------------------------------------------- results
+    def _fill_table(self) -> None:
+        rows = metadata_rows(self.a, self.b)
+        self.table.setRowCount(len(rows))
+        bold = QFont(self.table.font())
+        bold.setBold(True)
+        for r, (label, va, vb) in enumerate(rows):
+            differs = va != vb and label not in ("Name",)
+            for c, text in enumerate((label, va, vb)):
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)
+                if differs and c > 0:
+                    item.setBackground(QBrush(theme.DIFF))
+                    item.setFont(bold)
+                if c == 0:
+                    item.setForeground(self.palette().color(QPalette.ColorRole.PlaceholderText))
+                self.table.setItem(r, c, item)
+        self.table.resizeRowsToContents()
+
+    def differing_rows(self) -> list[str]:
+        """Labels of the metadata rows that differ (highlighted)."""
+        out = []
+        for r in range(self.table.rowCount()):
+            item = self.table.item(r, 1)
+            if item is not None and item.font().bold():
+                out.append(self.table.item(r, 0).text())
+        return out
+
+    def _on_details(self, details) -> None:
+        self.details = details
+        m = details.match
+        ev = m.evidence_a
+        parts = [
+            f"<b>{fmt.percent(m.similarity)}</b> similar",
+            f"A covered {fmt.percent(m.coverage_a)}, B covered {fmt.percent(m.coverage_b)}",
+            "verified frame by frame" if m.verified else "<i>not verified</i>",
+        ]
+        if abs(ev.offset) >= 0.5:
+            parts.append(
+                f"B starts {abs(ev.offset):.1f} s {'into' if ev.offset > 0 else 'before'} A"
+            )
+        if ev.flipped:
+            parts.append("mirrored")
+        if abs(ev.speed - 1.0) > 0.03:
+            parts.append(f"speed ×{ev.speed:.2f}")
+        self.summary.setText(" · ".join(parts))
+        self.heatmap.set_data(details.matrix, details.times_a, details.times_b, details.aligned)
+        aligned = np.asarray(details.aligned).reshape(-1, 2)
+        if len(aligned) == 0:
+            self.aligned.set_pairs((), (), "No matching moments were found")
+            return
+        pick = np.unique(
+            np.linspace(0, len(aligned) - 1, min(ALIGNED_FRAMES, len(aligned))).round().astype(int)
+        )
+        ta = tuple(round(float(details.times_a[aligned[k, 0]]), 3) for k in pick)
+        tb = tuple(round(float(details.times_b[aligned[k, 1]]), 3) for k in pick)
+        self.aligned.set_pairs(ta, tb)
+        self._keys = (self._key(self.a, ta), self._key(self.b, tb))
+        self._on_thumbs(None)
+        i, j = aligned[pick[len(pick) // 2]]
+        self.heatmap.selected = (int(i), int(j))
+        self._on_pick(int(i), int(j))
+
+    def _key(self, m: GroupMember, times: tuple[float, ...]) -> StripKey:
+        f = m.file
+        return StripKey(ThumbSource(f.path, f.size, f.mtime_ns), times, FRAME_SIDE)
+
+    def _on_pick(self, i: int, j: int) -> None:
+        d = self.details
+        if d is None:
+            return
+        ta = (round(float(d.times_a[i]), 3),)
+        tb = (round(float(d.times_b[j]), 3),)
+        self.picked.set_pairs(ta, tb)
+        self._pick_keys = (self._key(self.a, ta), self._key(self.b, tb))
+        self._on_thumbs(None)
+
+    def _on_thumbs(self, _key: object) -> None:
+        for keys, widget in ((self._keys, self.aligned), (self._pick_keys, self.picked)):
+            ka, kb = keys
+            if ka is None or kb is None:
+                continue
+            widget.set_frames(self._loader.request(ka), self._loader.request(kb))
+
+    def _on_failed(self, error: object) -> None:
+        self.summary.setText(f"<b>Cannot compare these files:</b> {error}")
+        self.aligned.set_pairs((), (), "")
+
+    def _on_not_duplicate(self) -> None:
+        self.not_duplicate.emit(self.a.file.path, self.b.file.path)
+        self.accept()
+
+    def done(self, result: int) -> None:
+        """Stop the analysis when the dialog closes."""
+        self.task.shutdown()
+        super().done(result)
+
+    def closeEvent(self, event) -> None:  # noqa: D102
+        self.task.shutdown()
+        super().closeEvent(event)
