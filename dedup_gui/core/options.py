@@ -105,7 +105,7 @@ class ModelOptions:
     name: str = "resnet50-augnet"
     weights: Path | None = None
     device: str = "auto"
-    batch_size: int = 32
+    batch_size: int = 16
 
 
 def _default_workers() -> int:
