@@ -50,19 +50,44 @@ def main() -> None:
         length = share * f["duration"]
         vf, desc = EXTRA[n % len(EXTRA)]
         name = f"partial{n:02d}{rng.getrandbits(24):06x}.mp4"
-        cmd = ["ffmpeg", "-v", "error", "-nostdin", "-y", "-ss", f"{start:.3f}", "-t",
-               f"{length:.3f}", "-i", str(args.library / f["relpath"]), "-an", "-c:v", "libx264",
-               "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p"]
+        cmd = [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-nostdin",
+            "-y",
+            "-ss",
+            f"{start:.3f}",
+            "-t",
+            f"{length:.3f}",
+            "-i",
+            str(args.library / f["relpath"]),
+            "-an",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "23",
+            "-pix_fmt",
+            "yuv420p",
+        ]
         if vf:
             cmd += ["-vf", ",".join(vf)]
         subprocess.run([*cmd, str(lib / name)], check=True)
         entry = {
             **{k: f[k] for k in ("source", "group", "width", "height", "fps", "vcodec")},
-            "name": name, "relpath": name, "parent": f["name"], "role": "derived",
-            "kind": "partial", "transforms": ["partial"], "ops": [],
+            "name": name,
+            "relpath": name,
+            "parent": f["name"],
+            "role": "derived",
+            "kind": "partial",
+            "transforms": ["partial"],
+            "ops": [],
             "description": f"{desc}: {start:.1f}s..{start + length:.1f}s of {f['duration']:.1f}s "
-                           f"({share:.0%})",
-            "duration": round(length, 3), "audio": False,
+            f"({share:.0%})",
+            "duration": round(length, 3),
+            "audio": False,
             "bytes": (lib / name).stat().st_size,
             "excerpt": [round(start, 3), round(start + length, 3)],
         }
