@@ -51,11 +51,13 @@ class SamplingOptions:
     min_frames: int = 12
     max_frames: int = 90
     size: int = 224  # model input side in pixels
+    crop_borders: bool = True  # remove black (or any solid, static) bars before embedding
 
     @property
     def key(self) -> str:
         """The part of the feature-cache key that depends on sampling."""
-        return f"fps={self.fps:g},min={self.min_frames},max={self.max_frames},size={self.size}"
+        key = f"fps={self.fps:g},min={self.min_frames},max={self.max_frames},size={self.size}"
+        return key if self.crop_borders else key + ",borders=kept"
 
 
 @dataclass(frozen=True, slots=True)
