@@ -992,6 +992,7 @@ class MainWindow(QMainWindow):
 
         self.action_task.start(run)
 
+    @Slot(object)
     def _on_action_progress(self, ev: ProgressEvent) -> None:
         if ev.total:
             self.progress_bar.setValue(int(ev.done / ev.total * 1000))

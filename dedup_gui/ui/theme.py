@@ -149,7 +149,7 @@ def status_icon(kind: str) -> QIcon:
         tri.lineTo(2, 29)
         tri.closeSubpath()
         p.drawPath(tri)
-        p.setPen(QPen(QColor(30, 30, 30), 3.4, cap=Qt.PenCapStyle.RoundCap))
+        p.setPen(QPen(QColor(30, 30, 30), 3.4, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
         p.drawLine(QPointF(16, 11), QPointF(16, 19))
         p.drawPoint(QPointF(16, 24.5))
     p.end()

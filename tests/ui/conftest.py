@@ -48,7 +48,13 @@ def _no_threads_left_running(monkeypatch: pytest.MonkeyPatch):
                 leaks.append(t.objectName() or repr(t))
         except RuntimeError:  # the C++ thread object is gone: it finished and was deleted
             pass
-    busy = [p for p in list(thumbnails.POOLS) if p.activeThreadCount()]
+    busy = []
+    for pool in list(thumbnails.POOLS):
+        try:
+            if pool.activeThreadCount():
+                busy.append(pool)
+        except RuntimeError:  # deleted with its window: nothing runs
+            pass
     assert not leaks, f"QThreads left running: {leaks}"
     assert not busy, "thumbnail pool work left running"
 
@@ -184,6 +190,8 @@ def make_window(qtbot, tmp_path):
         w.prompt = FakePrompter()
         qtbot.addWidget(w)
         w.show()
+        w.activateWindow()
+        qtbot.waitUntil(w.isActiveWindow, timeout=2000)  # window shortcuts need focus
         made.append(w)
         return w
 

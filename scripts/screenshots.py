@@ -1,0 +1,179 @@
+"""Screenshots of the real app under Xvfb, for docs/GUI.md and the README.
+
+    .venv/bin/python scripts/screenshots.py [--result scan.json] [--library DIR] [--out DIR]
+
+Without ``--result`` the library is scanned first with the command line (``main.py scan``).
+The default library is /tmp/ndv-dev/library when it exists (real clips), else a generated
+library of planted duplicates (tests/library.py). Without a display the script re-runs itself
+under ``xvfb-run``. Settings, the ignore list and the thumbnail cache go to a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+REAL_LIBRARY = Path("/tmp/ndv-dev/library")
+
+
+def ensure_display() -> None:
+    if os.environ.get("DISPLAY") or os.environ.get("SCREENSHOTS_UNDER_XVFB"):
+        return
+    if not shutil.which("xvfb-run"):
+        sys.exit("no display and no xvfb-run: install xvfb (apt-get install xvfb)")
+    env = dict(os.environ, SCREENSHOTS_UNDER_XVFB="1")
+    cmd = ["xvfb-run", "-a", "-s", "-screen 0 1680x1050x24 -dpi 96", sys.executable, *sys.argv]
+    sys.exit(subprocess.call(cmd, env=env))
+
+
+def scan_library(library: Path, work: Path) -> Path:
+    out = work / "result.json"
+    print(f"scanning {library} (cached features make this quick the second time)…")
+    subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "scan", str(library), "--json", str(out), "-q"],
+        check=True,
+    )
+    return out
+
+
+def wait(app, seconds: float, until=None) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        if until is not None and until():
+            return True
+        time.sleep(0.02)
+    return until is None
+
+
+def grab(window, path: Path) -> None:
+    from PySide6.QtGui import QGuiApplication
+
+    screen = QGuiApplication.primaryScreen()
+    geo = window.frameGeometry()
+    pix = screen.grabWindow(0, geo.x(), geo.y(), geo.width(), geo.height())
+    if pix.isNull():
+        pix = window.grab()
+    pix.save(str(path))
+    print(f"wrote {path} ({pix.width()}x{pix.height()})")
+
+
+def strips_loaded(window) -> bool:
+    """Every visible row's frame strip is in memory."""
+    tree = window.results.tree
+    delegate = window.results.delegate
+    idx = tree.indexAt(tree.viewport().rect().topLeft())
+    seen = 0
+    while idx.isValid() and tree.visualRect(idx).top() < tree.viewport().height():
+        key = delegate.key(idx.siblingAtColumn(1))
+        if key is not None:
+            seen += 1
+            if window.loader.get(key) is None and window.loader.error(key) is None:
+                tree.viewport().update()
+                return False
+        idx = tree.indexBelow(idx)
+    return seen > 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--result", type=Path, help="a saved scan result (JSON)")
+    parser.add_argument("--library", type=Path, help="folder to scan when no result is given")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    args = parser.parse_args()
+    ensure_display()
+
+    work = Path(tempfile.mkdtemp(prefix="dedup-shots-"))
+    library = args.library
+    if library is None:
+        if REAL_LIBRARY.is_dir():
+            library = REAL_LIBRARY
+        else:
+            from tests.library import make_library
+
+            library = make_library(work / "library").root
+    result_path = args.result or scan_library(library, work)
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    from PySide6.QtWidgets import QApplication
+
+    from dedup_gui.core.ignores import IgnoreList
+    from dedup_gui.core.thumbnails import ThumbnailCache
+    from dedup_gui.ui import theme
+    from dedup_gui.ui.compare import CompareDialog
+    from dedup_gui.ui.main_window import MainWindow
+    from dedup_gui.ui.settings import Settings
+
+    app = QApplication([sys.argv[0]])
+    app.setApplicationDisplayName("dedup-gui")
+    for name, mode in (("main-window", "dark"), ("main-window-light", "light")):
+        theme.apply_theme(app, mode)
+        settings = Settings.at(work / f"{name}.ini")
+        window = MainWindow(settings, IgnoreList(), thumbnail_cache=ThumbnailCache(work / "thumbs"))
+        window.folders.add_folders([library])
+        window.resize(1600, 960)
+        window.move(0, 0)
+        window.show()
+        window.load_results(result_path)
+        window.statusBar().clearMessage()
+        wait(app, 0.5)
+        model = window.model
+        # a group with three or more files, its second file selected, marks set by the rule
+        rows = [r for r, g in enumerate(model.groups()) if len(g.members) >= 3] or [0]
+        group = model.groups()[rows[0]]
+        window.mark_all_but_keepers()
+        window.statusBar().clearMessage()
+        window.results.select_path(group.members[1].file.path)
+        window.results.tree.scrollToTop()
+        wait(
+            app,
+            60,
+            lambda w=window: (
+                strips_loaded(w)
+                and bool(w.preview.frames.pixmaps)
+                and all(p is not None for p in w.preview.frames.pixmaps)
+            ),
+        )
+        wait(app, 0.5)
+        grab(window, args.out / f"{name}.png")
+        if mode == "dark":
+            partner = group.reference_member
+            member = next(m for m in group.members if m is not partner)
+            # the most different member makes the most telling comparison
+            member = min((m for m in group.members if m is not partner), key=lambda m: m.similarity)
+            window.results.tree.clearSelection()
+            window.results.select_path(member.file.path)
+            window.compare_selected()
+            dialog = window.findChild(CompareDialog)
+            assert dialog is not None
+            dialog.move(40, 30)
+            wait(app, 180, lambda d=dialog: d.details is not None or not d.task.running)
+            wait(
+                app,
+                60,
+                lambda d=dialog: (
+                    bool(d.aligned.a)
+                    and all(
+                        p is not None
+                        for p in [*d.aligned.a, *d.aligned.b, *d.picked.a, *d.picked.b]
+                    )
+                ),
+            )
+            wait(app, 0.5)
+            grab(dialog, args.out / "compare.png")
+            dialog.close()
+        window.close()
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
