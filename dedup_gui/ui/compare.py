@@ -200,22 +200,32 @@ class Heatmap(QWidget):
 
 
 class FramePairs(QWidget):
-    """Frames of A above frames of B, column by column at aligned moments."""
+    """Frames of A and B at matching moments.
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    In rows mode (the aligned strip) A's frames run above B's, one column per moment; in
+    side-by-side mode (the picked pair) one frame of A sits left of one frame of B.
+    """
+
+    GAP = 6
+    LABEL_W = 26
+
+    def __init__(self, side_by_side: bool = False, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.side_by_side = side_by_side
         self.a: list[QPixmap | None] = []
         self.b: list[QPixmap | None] = []
         self.ta: tuple[float, ...] = ()
         self.tb: tuple[float, ...] = ()
         self.message = ""
-        self.setMinimumHeight(140)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self._columns = ALIGNED_FRAMES if not side_by_side else 2
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
     def set_pairs(self, ta: tuple[float, ...], tb: tuple[float, ...], message: str = "") -> None:
         """Moments to show (frames arrive through :meth:`set_frames`)."""
         self.ta, self.tb, self.message = ta, tb, message
         self.a, self.b = [], []
+        if ta and not self.side_by_side:
+            self._columns = len(ta)
         self.updateGeometry()
         self.update()
 
@@ -227,16 +237,45 @@ class FramePairs(QWidget):
             self.b = b
         self.update()
 
-    def hasHeightForWidth(self) -> bool:  # noqa: D102
-        return True
+    def _cell(self, width: int) -> tuple[float, float]:
+        n = self._columns
+        cell_w = (width - self.LABEL_W - self.GAP * (n - 1)) / max(n, 1)
+        if self.side_by_side:
+            cell_w = (width - self.GAP) / 2
+        return cell_w, cell_w * 9 / 16
 
-    def heightForWidth(self, width: int) -> int:  # noqa: D102
-        n = max(1, len(self.ta))
-        cell_w = (width - 30 - 6 * (n - 1)) / n
-        return int(2 * cell_w * 9 / 16 + 12 + 2 * 18)
+    def _height(self, width: int) -> int:
+        fm = self.fontMetrics()
+        _, cell_h = self._cell(width)
+        rows = 1 if self.side_by_side else 2
+        return int(rows * (cell_h + fm.height() + 4) + self.GAP * (rows - 1))
 
     def sizeHint(self) -> QSize:  # noqa: D102
-        return QSize(900, self.heightForWidth(900))
+        w = self.width() if self.width() > 100 else 900
+        return QSize(w, self._height(w))
+
+    def resizeEvent(self, event) -> None:  # noqa: D102
+        super().resizeEvent(event)
+        if event.oldSize().width() != event.size().width():
+            self.setFixedHeight(self._height(event.size().width()))
+
+    def _frame(self, p: QPainter, rect: QRectF, pix: QPixmap | None, caption: str) -> None:
+        pal = self.palette()
+        if pix is None or pix.isNull():
+            p.fillRect(rect, pal.color(QPalette.ColorRole.Mid))
+        else:
+            p.fillRect(rect, Qt.GlobalColor.black)
+            size = pix.size().scaled(rect.size().toSize(), Qt.AspectRatioMode.KeepAspectRatio)
+            target = QRectF(0, 0, size.width(), size.height())
+            target.moveCenter(rect.center())
+            p.drawPixmap(target.toRect(), pix)
+        p.setPen(pal.color(QPalette.ColorRole.WindowText))
+        fm = p.fontMetrics()
+        p.drawText(
+            QRectF(rect.x(), rect.bottom() + 2, rect.width(), fm.height() + 2),
+            Qt.AlignmentFlag.AlignCenter,
+            caption,
+        )
 
     def paintEvent(self, event) -> None:  # noqa: D102
         p = QPainter(self)
@@ -245,40 +284,30 @@ class FramePairs(QWidget):
             p.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.message)
             return
-        n = len(self.ta)
-        label_w = 30
-        cell_w = (self.width() - label_w - 6 * (n - 1)) / n
-        cell_h = cell_w * 9 / 16
+        cell_w, cell_h = self._cell(self.width())
         fm = p.fontMetrics()
+        if self.side_by_side:
+            for k, (pixes, times, name) in enumerate(
+                ((self.a, self.ta, "A"), (self.b, self.tb, "B"))
+            ):
+                rect = QRectF(k * (cell_w + self.GAP), 0, cell_w, cell_h)
+                self._frame(
+                    p, rect, pixes[0] if pixes else None, f"{name} at {fmt.clock(times[0])}"
+                )
+            return
         bold = QFont(p.font())
         bold.setBold(True)
         for row, (pixes, times, name) in enumerate(
             ((self.a, self.ta, "A"), (self.b, self.tb, "B"))
         ):
-            y = row * (cell_h + 18 + 6)
+            y = row * (cell_h + fm.height() + 4 + self.GAP)
             p.setFont(bold)
             p.setPen(pal.color(QPalette.ColorRole.WindowText))
-            p.drawText(QRectF(0, y, label_w - 6, cell_h), Qt.AlignmentFlag.AlignCenter, name)
+            p.drawText(QRectF(0, y, self.LABEL_W - 4, cell_h), Qt.AlignmentFlag.AlignCenter, name)
             p.setFont(self.font())
-            for k in range(n):
-                rect = QRectF(label_w + k * (cell_w + 6), y, cell_w, cell_h)
-                pix = pixes[k] if k < len(pixes) else None
-                if pix is None or pix.isNull():
-                    p.fillRect(rect, pal.color(QPalette.ColorRole.Mid))
-                else:
-                    p.fillRect(rect, Qt.GlobalColor.black)
-                    size = pix.size().scaled(
-                        rect.size().toSize(), Qt.AspectRatioMode.KeepAspectRatio
-                    )
-                    target = QRectF(0, 0, size.width(), size.height())
-                    target.moveCenter(rect.center())
-                    p.drawPixmap(target.toRect(), pix)
-                p.setPen(pal.color(QPalette.ColorRole.WindowText))
-                p.drawText(
-                    QRectF(rect.x(), rect.bottom() + 1, rect.width(), fm.height() + 2),
-                    Qt.AlignmentFlag.AlignCenter,
-                    fmt.clock(times[k]),
-                )
+            for k in range(len(times)):
+                rect = QRectF(self.LABEL_W + k * (cell_w + self.GAP), y, cell_w, cell_h)
+                self._frame(p, rect, pixes[k] if k < len(pixes) else None, fmt.clock(times[k]))
 
 
 def metadata_rows(a: GroupMember, b: GroupMember) -> list[tuple[str, str, str]]:
@@ -372,8 +401,10 @@ class CompareDialog(QDialog):
         lv.addWidget(self.heatmap, 1)
         lv.addWidget(heat_caption)
 
-        self.picked = FramePairs()
+        self.picked = FramePairs(side_by_side=True)
         self.picked.set_pairs((), (), "Click the heatmap to compare two frames")
+        picked_caption = QLabel("The frame pair under the red circle")
+        picked_caption.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.table = QTableWidget(0, 3)
         self.table.setObjectName("compareMetadata")
         self.table.setHorizontalHeaderLabels(["", "A", "B"])
@@ -389,6 +420,7 @@ class CompareDialog(QDialog):
         right = QWidget()
         rv = QVBoxLayout(right)
         rv.setContentsMargins(0, 0, 0, 0)
+        rv.addWidget(picked_caption)
         rv.addWidget(self.picked)
         rv.addWidget(self.table, 1)
 
@@ -453,6 +485,9 @@ class CompareDialog(QDialog):
                     item.setForeground(self.palette().color(QPalette.ColorRole.PlaceholderText))
                 self.table.setItem(r, c, item)
         self.table.resizeRowsToContents()
+        height = self.table.horizontalHeader().height() + 4
+        height += sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))
+        self.table.setMinimumHeight(height)
 
     def differing_rows(self) -> list[str]:
         """Labels of the metadata rows that differ (highlighted)."""

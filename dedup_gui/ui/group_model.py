@@ -45,9 +45,9 @@ class Col(IntEnum):
     SIZE = 3
     DURATION = 4
     RESOLUTION = 5
-    FPS = 6
+    BITRATE = 6
     CODEC = 7
-    BITRATE = 8
+    FPS = 8
     MODIFIED = 9
     FOLDER = 10
 
@@ -59,9 +59,9 @@ HEADERS = {
     Col.SIZE: "Size",
     Col.DURATION: "Duration",
     Col.RESOLUTION: "Resolution",
-    Col.FPS: "FPS",
-    Col.CODEC: "Codec",
     Col.BITRATE: "Bitrate",
+    Col.CODEC: "Codec",
+    Col.FPS: "FPS",
     Col.MODIFIED: "Modified",
     Col.FOLDER: "Folder",
 }
@@ -79,7 +79,7 @@ STRIP_ROLE = Qt.ItemDataRole.UserRole + 4  # (ThumbSource, times) of a file row
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 5  # "keep", "reference", "marked", "" (file rows)
 FILTER_ROLE = Qt.ItemDataRole.UserRole + 6  # text the filter box searches
 
-STRIP_FRAMES = 6
+STRIP_FRAMES = 5
 
 
 def _member_row_id(group_id: int) -> int:
@@ -427,7 +427,7 @@ class GroupModel(QAbstractItemModel):
             if col == Col.SIZE:
                 return fmt.size(self._group_reclaimable(g))
             if col == Col.SIMILARITY:
-                return fmt.percent(min(m.similarity for m in g.members))
+                return f"≥ {fmt.percent(min(m.similarity for m in g.members))}"
             if col == Col.DURATION:
                 ref = g.reference_member.file.probe
                 return fmt.duration(ref.duration) if ref else ""

@@ -127,7 +127,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 0)
-        self.splitter.setSizes([300, 1000, 360])
+        self.splitter.setSizes([250, 1060, 330])
         self.splitter.setCollapsible(1, False)
         body = QWidget()
         bv = QVBoxLayout(body)

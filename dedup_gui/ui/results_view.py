@@ -34,7 +34,7 @@ from dedup_gui.ui.group_model import (
 )
 from dedup_gui.ui.thumbnails import StripKey, ThumbnailLoader, paint_strip
 
-ROW_THUMB_HEIGHT = 54
+ROW_THUMB_HEIGHT = 48
 THUMB_SIDE = 160  # decoded size of list thumbnails (longer side)
 
 
@@ -159,16 +159,16 @@ class ResultsView(QWidget):
         header.setSectionsMovable(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         widths = {
-            Col.NAME: 250,
-            Col.THUMBS: int(STRIP_FRAMES * ROW_THUMB_HEIGHT * 16 / 9) + 8,
-            Col.SIMILARITY: 96,
-            Col.SIZE: 84,
-            Col.DURATION: 72,
-            Col.RESOLUTION: 92,
-            Col.FPS: 52,
-            Col.CODEC: 70,
-            Col.BITRATE: 86,
-            Col.MODIFIED: 126,
+            Col.NAME: 230,
+            Col.THUMBS: int(STRIP_FRAMES * ROW_THUMB_HEIGHT * 16 / 9) + 12,
+            Col.SIMILARITY: 118,
+            Col.SIZE: 78,
+            Col.DURATION: 68,
+            Col.RESOLUTION: 90,
+            Col.BITRATE: 84,
+            Col.CODEC: 64,
+            Col.FPS: 54,
+            Col.MODIFIED: 128,
         }
         for col, w in widths.items():
             header.resizeSection(col, w)

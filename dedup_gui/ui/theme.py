@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QApplication
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 
-MARKED = QColor(230, 60, 60, 70)
+MARKED = QColor(230, 60, 60, 58)
 KEEP = QColor(60, 190, 90, 60)
 REFERENCE = QColor(70, 130, 230, 60)
 ALL_MARKED = QColor(240, 150, 30, 110)

@@ -111,7 +111,9 @@ def test_cancel_stops_quickly_and_keeps_the_cache(make_window, planted, embedder
         qtbot.keyClick(w, Qt.Key.Key_Escape)
     took = time.monotonic() - start
     assert blocker.args[0].cancelled
-    assert took < 3.0, f"cancel took {took:.1f} s"
+    # the engine stops at its next file boundary: about a second on an idle 2-core machine, a
+    # few under heavy load (a broken cancel would run the rest of the ~20 s scan)
+    assert took < 5.0, f"cancel took {took:.1f} s"
     assert "cancelled" in w.statusBar().currentMessage().lower()
     qtbot.waitUntil(lambda: not w.controller.running)
 
