@@ -75,6 +75,16 @@ def _positive(kind: type) -> Any:
     return parse
 
 
+def _decoder(text: str) -> str:
+    from dedup_gui.core.decode.base import BACKENDS
+
+    if text in BACKENDS or (":" in text and all(text.partition(":")[::2])):
+        return text
+    raise argparse.ArgumentTypeError(
+        f"invalid choice: {text!r} (choose from {', '.join(BACKENDS)}, or module:Class)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used to document the flags in the README)."""
     parser = argparse.ArgumentParser(
@@ -184,7 +194,18 @@ def build_parser() -> argparse.ArgumentParser:
         default=_DEF.sampling.max_frames,
         help="frame cap per video (default %(default)s)",
     )
-    e.add_argument("--decoder", choices=["pyav", "opencv"], default="pyav")
+    e.add_argument(
+        "--min-frames",
+        type=_positive(int),
+        default=_DEF.sampling.min_frames,
+        help="frames sampled at least, even from short videos (default %(default)s)",
+    )
+    e.add_argument(
+        "--decoder",
+        type=_decoder,
+        default="pyav",
+        help="pyav (default) or opencv; module:Class names a plug-in backend",
+    )
     e.add_argument("--workers", type=_positive(int), default=None, help="decoder processes")
     e.add_argument(
         "--file-timeout",
@@ -224,7 +245,11 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
             max_size=args.max_size,
             follow_symlinks=args.follow_symlinks,
         ),
-        sampling=SamplingOptions(fps=args.fps, max_frames=args.max_frames),
+        sampling=SamplingOptions(
+            fps=args.fps,
+            min_frames=min(args.min_frames, args.max_frames),
+            max_frames=args.max_frames,
+        ),
         model=ModelOptions(name=args.model, weights=args.weights, device=args.device),
         match=MatchOptions(
             threshold=args.threshold,
@@ -365,6 +390,8 @@ def run_scan(args: argparse.Namespace) -> int:
         "partial": options.match.partial,
         "model": options.model.name,
         "sampling": asdict(options.sampling),
+        # files under these are never acted on by `trash` (nor marked in the app)
+        "reference_roots": [os.path.abspath(r) for r in options.reference_roots],
     }
     if args.json:
         export.write_atomic(args.json, export.to_json(result, opts_dict))

@@ -145,10 +145,21 @@ def main() -> int:
         wait(app, 0.5)
         grab(window, args.out / f"{name}.png")
         if mode == "dark":
-            partner = group.reference_member
-            member = next(m for m in group.members if m is not partner)
-            # the most different member makes the most telling comparison
-            member = min((m for m in group.members if m is not partner), key=lambda m: m.similarity)
+            # a mirrored copy (or else the least similar one) makes the most telling comparison
+            pairs = [
+                (g, m)
+                for g in model.groups()
+                for m in g.members
+                if m is not g.reference_member and m.evidence is not None
+            ]
+            flipped = [
+                p
+                for p in pairs
+                if p[1].evidence.flipped
+                and p[1].similarity < 0.95
+                and min(p[1].file.probe.duration, p[0].reference_member.file.probe.duration) >= 8
+            ]
+            group, member = min(flipped or pairs, key=lambda p: p[1].similarity)
             window.results.tree.clearSelection()
             window.results.select_path(member.file.path)
             window.compare_selected()

@@ -20,7 +20,7 @@ import logging
 import os
 import sqlite3
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -96,12 +96,26 @@ def decode_features(data: bytes) -> VideoFeatures:
         )
 
 
-def _probe_to_json(p: Probe) -> str:
-    return json.dumps(asdict(p))
+def _probe_to_json(p: Probe, warnings: tuple[str, ...] = ()) -> str:
+    d: dict[str, object] = dict(asdict(p))
+    if warnings:
+        d["_warnings"] = list(warnings)  # damage found while decoding, shown again on a hit
+    return json.dumps(d)
 
 
-def _probe_from_json(text: str) -> Probe:
-    return Probe(**json.loads(text))
+def _probe_from_json(text: str) -> tuple[Probe, tuple[str, ...]]:
+    d = json.loads(text)
+    warnings = tuple(str(w) for w in d.pop("_warnings", ()))
+    return Probe(**d), warnings
+
+
+@dataclass(frozen=True, eq=False)
+class CachedFeatures:
+    """A cache hit: what the scan would otherwise decode and embed again."""
+
+    probe: Probe
+    features: VideoFeatures
+    warnings: tuple[str, ...] = ()  # e.g. "damaged or truncated: ..." from the first decode
 
 
 class FeatureCache:
@@ -180,13 +194,9 @@ class FeatureCache:
         fresh = not path.exists() or path.stat().st_size == 0
         conn = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            if fresh:
-                conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
-                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-                conn.executescript(_SCHEMA)
-            else:
+            if not fresh:
+                # identify the file before changing anything in it: a database that is not
+                # ours is set aside exactly as it was found
                 app = conn.execute("PRAGMA application_id").fetchone()[0]
                 version = conn.execute("PRAGMA user_version").fetchone()[0]
                 if app != APPLICATION_ID:
@@ -196,6 +206,12 @@ class FeatureCache:
                 row = conn.execute("PRAGMA quick_check").fetchone()
                 if not row or row[0] != "ok":
                     raise sqlite3.DatabaseError(f"integrity check failed: {row[0] if row else '?'}")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            if fresh:
+                conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                conn.executescript(_SCHEMA)
             conn.execute("BEGIN")
         except BaseException:
             conn.close()
@@ -210,6 +226,11 @@ class FeatureCache:
 
     def get(self, file: VideoFile, key: str) -> tuple[Probe, VideoFeatures] | None:
         """Cached probe and features of ``file`` under ``key``, unless missing or stale."""
+        hit = self.lookup(file, key)
+        return None if hit is None else (hit.probe, hit.features)
+
+    def lookup(self, file: VideoFile, key: str) -> CachedFeatures | None:
+        """Like :meth:`get`, with the warnings found when the file was decoded."""
         if self._conn is None:
             return None
         row = self._conn.execute(
@@ -219,7 +240,8 @@ class FeatureCache:
         if row is None or row[0] != file.size or row[1] != file.mtime_ns:
             return None
         try:
-            return _probe_from_json(row[2]), decode_features(row[3])
+            probe, warnings = _probe_from_json(row[2])
+            return CachedFeatures(probe, decode_features(row[3]), warnings)
         except (ValueError, KeyError, TypeError, OSError) as exc:
             log.warning("unreadable cache row for %s (%s); recomputing", file.path, exc)
             return None
@@ -237,8 +259,15 @@ class FeatureCache:
         return str(row[2])
 
     # -- writing -------------------------------------------------------------------------
-    def put(self, file: VideoFile, key: str, probe: Probe, features: VideoFeatures) -> None:
-        """Store features; committed with the current batch."""
+    def put(
+        self,
+        file: VideoFile,
+        key: str,
+        probe: Probe,
+        features: VideoFeatures,
+        warnings: tuple[str, ...] = (),
+    ) -> None:
+        """Store features (and damage warnings); committed with the current batch."""
         if self._conn is None:
             return
         self._conn.execute(
@@ -248,7 +277,7 @@ class FeatureCache:
                 key,
                 file.size,
                 file.mtime_ns,
-                _probe_to_json(probe),
+                _probe_to_json(probe, tuple(warnings)),
                 encode_features(features),
                 time.time(),
             ),

@@ -126,9 +126,10 @@ def extract_features(
     problems: list[Problem] = []
     todo: list[VideoFile] = []
     for f in files:
-        hit = cache.get(f, key)
+        hit = cache.lookup(f, key)
         if hit is not None:
-            out[f.path] = hit
+            out[f.path] = (hit.probe, hit.features)
+            problems += [Problem(f.path, Stage.DECODE, w, skipped=False) for w in hit.warnings]
             continue
         reason = cache.get_failure(f, decoder_key)
         if reason is not None:
@@ -166,7 +167,7 @@ def extract_features(
             for w in result.warnings:
                 problems.append(Problem(f.path, Stage.DECODE, w, skipped=False))
             out[f.path] = (result.probe, feats)
-            cache.put(f, key, result.probe, feats)
+            cache.put(f, key, result.probe, feats, result.warnings)
     cache.commit()
     return out, problems
 

@@ -11,6 +11,7 @@ joins every worker.
 from __future__ import annotations
 
 import collections
+import errno
 import logging
 import multiprocessing as mp
 import multiprocessing.connection as mpc
@@ -35,6 +36,9 @@ WORK_SIDE = 512
 # that worker instead of exhausting the machine.
 WORKER_MEMORY_LIMIT = 6 << 30
 _POLL = 0.1
+_TOO_LARGE = (
+    f"too large to decode within the decoder's memory budget ({WORKER_MEMORY_LIMIT >> 30} GiB)"
+)
 # A worker that has not started after this long (seconds) is given up on.
 STARTUP_LIMIT = 60.0
 
@@ -135,6 +139,29 @@ def _limit_memory() -> None:
         pass
 
 
+def decode_message(path: Path, backend_name: str, options: SamplingOptions) -> tuple[str, Any]:
+    """Decode one file; ``("ok", DecodedVideo)`` or ``("error", reason for the user)``."""
+    from dedup_gui.core.decode.base import DecodeError
+
+    try:
+        msg: tuple[str, Any] = ("ok", decode_file(path, backend_name, options))
+    except DecodeError as exc:
+        msg = ("error", str(exc))
+    except MemoryError:
+        msg = ("error", _TOO_LARGE)
+    except FileNotFoundError:
+        msg = ("error", "file vanished during the scan")
+    except OSError as exc:
+        if exc.errno in (errno.ENOMEM, errno.EAGAIN):  # allocation or thread start failed
+            msg = ("error", _TOO_LARGE)
+        else:
+            msg = ("error", f"cannot read: {exc.strerror or exc}")
+    except Exception as exc:  # a decoder bug must not kill the worker loop
+        log.exception("unexpected decoder error on %s", path)
+        msg = ("error", f"unexpected decoder error: {type(exc).__name__}: {exc}")
+    return msg
+
+
 def _worker_main(conn: mpc.Connection, backend_name: str, options: SamplingOptions) -> None:
     """Worker loop: receive a path, send back ("ok", DecodedVideo) or ("error", reason)."""
     import signal
@@ -147,8 +174,6 @@ def _worker_main(conn: mpc.Connection, backend_name: str, options: SamplingOptio
         cv2.setNumThreads(1)
     except ImportError:
         pass
-    from dedup_gui.core.decode.base import DecodeError
-
     try:
         conn.send(("ready", None))  # a file's time budget starts once the worker is up
     except (BrokenPipeError, OSError):
@@ -160,19 +185,7 @@ def _worker_main(conn: mpc.Connection, backend_name: str, options: SamplingOptio
             return
         if task is None:
             return
-        try:
-            msg: tuple[str, Any] = ("ok", decode_file(Path(task), backend_name, options))
-        except DecodeError as exc:
-            msg = ("error", str(exc))
-        except MemoryError:
-            msg = ("error", "too large to decode within the memory budget")
-        except FileNotFoundError:
-            msg = ("error", "file vanished during the scan")
-        except OSError as exc:
-            msg = ("error", f"cannot read: {exc.strerror or exc}")
-        except Exception as exc:  # a decoder bug must not kill the worker loop
-            log.exception("unexpected decoder error on %s", task)
-            msg = ("error", f"unexpected decoder error: {type(exc).__name__}: {exc}")
+        msg = decode_message(Path(task), backend_name, options)
         try:
             conn.send(msg)
         except (BrokenPipeError, OSError):

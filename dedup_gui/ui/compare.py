@@ -19,6 +19,7 @@ from PySide6.QtGui import (
     QColor,
     QFont,
     QImage,
+    QLinearGradient,
     QMouseEvent,
     QPainter,
     QPalette,
@@ -71,7 +72,7 @@ class Heatmap(QWidget):
     """
 
     picked = Signal(int, int)
-    MARGIN_L, MARGIN_B, MARGIN_T, MARGIN_R = 46, 34, 8, 8
+    MARGIN_L, MARGIN_B, MARGIN_T, MARGIN_R = 62, 36, 8, 8
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -84,6 +85,7 @@ class Heatmap(QWidget):
         self._tb = np.zeros(0)
         self._aligned = np.zeros((0, 2), int)
         self.selected: tuple[int, int] | None = None
+        self.fine = False  # tenths of seconds on short clips
 
     def set_data(
         self, matrix: np.ndarray, ta: np.ndarray, tb: np.ndarray, aligned: np.ndarray
@@ -154,22 +156,33 @@ class Heatmap(QWidget):
         fm = p.fontMetrics()
         for k in self._ticks(na):
             y = plot.y() + (k + 0.5) * plot.height() / na
-            label = fmt.clock(float(self._ta[k]))
+            label = fmt.moment(float(self._ta[k]), self.fine)
             p.drawText(
-                QRectF(0, y - 8, self.MARGIN_L - 6, 16),
+                QRectF(18, y - 8, self.MARGIN_L - 24, 16),
                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                 label,
             )
         for k in self._ticks(nb):
             x = plot.x() + (k + 0.5) * plot.width() / nb
-            label = fmt.clock(float(self._tb[k]))
+            label = fmt.moment(float(self._tb[k]), self.fine)
             w = fm.horizontalAdvance(label)
             p.drawText(QPointF(x - w / 2, plot.bottom() + fm.height() + 2), label)
         p.drawText(QPointF(plot.x(), self.height() - 4), "B →  (time)")
+        # colour legend: 0 % .. 100 % frame similarity
+        bar = QRectF(plot.right() - 120, self.height() - 14, 80, 9)
+        if bar.left() > plot.x() + 110:
+            grad = QLinearGradient(bar.topLeft(), bar.topRight())
+            for k, (r, g, b) in enumerate(theme.heat_colours()[::51]):
+                grad.setColorAt(k / 5, QColor(r, g, b))
+            grad.setColorAt(1.0, QColor(*theme.heat_colours()[-1]))
+            p.fillRect(bar, grad)
+            p.drawText(QPointF(bar.left() - fm.horizontalAdvance("0%") - 4, bar.bottom()), "0%")
+            p.drawText(QPointF(bar.right() + 4, bar.bottom()), "100%")
         p.save()
-        p.translate(10, plot.y() + plot.height())
+        label = "A →  (time)"
+        p.translate(fm.ascent(), plot.y() + plot.height() / 2 + fm.horizontalAdvance(label) / 2)
         p.rotate(-90)
-        p.drawText(QPointF(0, 0), "A →  (time)")
+        p.drawText(QPointF(0, 0), label)
         p.restore()
 
     @staticmethod
@@ -186,7 +199,7 @@ class Heatmap(QWidget):
         i, j = cell
         QToolTip.showText(
             event.globalPosition().toPoint(),
-            f"A {fmt.clock(float(self._ta[i]))} ↔ B {fmt.clock(float(self._tb[j]))}: "
+            f"A {fmt.moment(float(self._ta[i]), True)} ↔ B {fmt.moment(float(self._tb[j]), True)}: "
             f"{fmt.percent(float(self._matrix[i, j]))}",
             self,
         )
@@ -217,6 +230,7 @@ class FramePairs(QWidget):
         self.ta: tuple[float, ...] = ()
         self.tb: tuple[float, ...] = ()
         self.message = ""
+        self.fine = False
         self._columns = ALIGNED_FRAMES if not side_by_side else 2
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
@@ -224,8 +238,6 @@ class FramePairs(QWidget):
         """Moments to show (frames arrive through :meth:`set_frames`)."""
         self.ta, self.tb, self.message = ta, tb, message
         self.a, self.b = [], []
-        if ta and not self.side_by_side:
-            self._columns = len(ta)
         self.updateGeometry()
         self.update()
 
@@ -292,7 +304,10 @@ class FramePairs(QWidget):
             ):
                 rect = QRectF(k * (cell_w + self.GAP), 0, cell_w, cell_h)
                 self._frame(
-                    p, rect, pixes[0] if pixes else None, f"{name} at {fmt.clock(times[0])}"
+                    p,
+                    rect,
+                    pixes[0] if pixes else None,
+                    f"{name} at {fmt.moment(times[0], self.fine)}",
                 )
             return
         bold = QFont(p.font())
@@ -307,7 +322,9 @@ class FramePairs(QWidget):
             p.setFont(self.font())
             for k in range(len(times)):
                 rect = QRectF(self.LABEL_W + k * (cell_w + self.GAP), y, cell_w, cell_h)
-                self._frame(p, rect, pixes[k] if k < len(pixes) else None, fmt.clock(times[k]))
+                self._frame(
+                    p, rect, pixes[k] if k < len(pixes) else None, fmt.moment(times[k], self.fine)
+                )
 
 
 def metadata_rows(a: GroupMember, b: GroupMember) -> list[tuple[str, str, str]]:
@@ -447,6 +464,10 @@ class CompareDialog(QDialog):
         buttons.addButton(play_a, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(play_b, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
+        for button in (self.not_dup_button, play_a, play_b):
+            button.setAutoDefault(False)  # Return must never say "not a duplicate"
+        close = buttons.button(QDialogButtonBox.StandardButton.Close)
+        close.setDefault(True)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
@@ -516,6 +537,8 @@ class CompareDialog(QDialog):
         if abs(ev.speed - 1.0) > 0.03:
             parts.append(f"speed ×{ev.speed:.2f}")
         self.summary.setText(" · ".join(parts))
+        short = max(details.probe_a.duration, details.probe_b.duration) < 60
+        self.heatmap.fine = self.aligned.fine = self.picked.fine = short
         self.heatmap.set_data(details.matrix, details.times_a, details.times_b, details.aligned)
         aligned = np.asarray(details.aligned).reshape(-1, 2)
         if len(aligned) == 0:

@@ -63,3 +63,11 @@ def clock(seconds: float | None) -> str:
     if seconds is None:
         return "…"
     return duration(max(seconds, 0.5)) or "0:00"
+
+
+def moment(seconds: float, fine: bool = False) -> str:
+    """A position in a video: ``1:05``, or ``1:05.4`` when ``fine`` (short clips)."""
+    if not fine:
+        return clock(seconds)
+    s = max(0.0, seconds)
+    return f"{int(s // 60)}:{s % 60:04.1f}"

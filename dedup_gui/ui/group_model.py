@@ -79,7 +79,7 @@ STRIP_ROLE = Qt.ItemDataRole.UserRole + 4  # (ThumbSource, times) of a file row
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 5  # "keep", "reference", "marked", "" (file rows)
 FILTER_ROLE = Qt.ItemDataRole.UserRole + 6  # text the filter box searches
 
-STRIP_FRAMES = 5
+STRIP_FRAMES = 4
 
 
 def _member_row_id(group_id: int) -> int:
@@ -418,12 +418,19 @@ class GroupModel(QAbstractItemModel):
         marked = sum(1 for m in g.members if m.file.path in self._marked)
         if role == Qt.ItemDataRole.DisplayRole:
             if col == Col.NAME:
-                text = f"{len(g.members)} files · {KIND_LABELS.get(g.kind, str(g.kind))}"
+                parts = [
+                    f"{len(g.members)} files",
+                    KIND_LABELS.get(g.kind, str(g.kind)),
+                    f"{fmt.size(self._group_reclaimable(g))} to reclaim",
+                ]
+                low = min(m.similarity for m in g.members)
+                if low < 0.995:
+                    parts.append(f"≥ {fmt.percent(low)} similar")
                 if marked == len(g.members):
-                    text += " · ALL MARKED"
+                    parts.append("ALL MARKED")
                 elif marked:
-                    text += f" · {marked} marked"
-                return text
+                    parts.append(f"{marked} marked")
+                return "  ·  ".join(parts)
             if col == Col.SIZE:
                 return fmt.size(self._group_reclaimable(g))
             if col == Col.SIMILARITY:

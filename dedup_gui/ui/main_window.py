@@ -388,7 +388,6 @@ class MainWindow(QMainWindow):
             self.act_scan,
             self.act_cancel,
             None,
-            self.act_mark,
             self.act_clear,
             None,
             self.act_compare,

@@ -161,7 +161,7 @@ class ResultsView(QWidget):
         widths = {
             Col.NAME: 230,
             Col.THUMBS: int(STRIP_FRAMES * ROW_THUMB_HEIGHT * 16 / 9) + 12,
-            Col.SIMILARITY: 118,
+            Col.SIMILARITY: 116,
             Col.SIZE: 78,
             Col.DURATION: 68,
             Col.RESOLUTION: 90,
@@ -191,6 +191,19 @@ class ResultsView(QWidget):
         layout.addWidget(self.stack, 1)
         model.modelReset.connect(self._on_reset)
         model.groups_changed.connect(self._update_stack)
+        for signal in (
+            self.proxy.layoutChanged,
+            self.proxy.rowsInserted,
+            self.proxy.rowsRemoved,
+            self.proxy.modelReset,
+        ):
+            signal.connect(self._span_groups)
+
+    def _span_groups(self, *_args: object) -> None:
+        """Group lines span the whole width (their text says it all)."""
+        root = QModelIndex()
+        for row in range(self.proxy.rowCount()):
+            self.tree.setFirstColumnSpanned(row, root, True)
 
     def set_empty_text(self, text: str | None = None) -> None:
         """The message shown when there are no groups."""
@@ -246,6 +259,7 @@ class ResultsView(QWidget):
         self.tree.expandAll()
 
     def _on_reset(self) -> None:
+        self._span_groups()
         self.tree.expandAll()
         self._update_stack()
 

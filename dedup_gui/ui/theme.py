@@ -6,6 +6,7 @@ Status colours are translucent, so they read well on light and dark palettes ali
 from __future__ import annotations
 
 import itertools
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -23,7 +24,15 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QApplication
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+
+def _resources() -> Path:
+    frozen = getattr(sys, "_MEIPASS", None)  # PyInstaller bundle (packaging/dedup-gui.spec)
+    if frozen:
+        return Path(frozen) / "resources"
+    return Path(__file__).resolve().parents[2] / "resources"
+
+
+RESOURCES = _resources()
 
 MARKED = QColor(230, 60, 60, 58)
 KEEP = QColor(60, 190, 90, 60)
@@ -87,20 +96,38 @@ def dark_palette() -> QPalette:
     return p
 
 
+def _indicator_sheet(dark: bool) -> str:
+    """Check boxes that stay visible on a dark palette.
+
+    Fusion draws a check box's outline a shade darker than the window, which vanishes on a dark
+    base; this outline follows the text colour instead.
+    """
+    if not dark:
+        return ""
+    check = (RESOURCES / "check.svg").as_posix()
+    return f"""
+    QAbstractItemView::indicator, QCheckBox::indicator {{
+        width: 13px; height: 13px; border-radius: 3px;
+        border: 1px solid rgba(225, 227, 230, 0.55); background: rgb(28, 30, 33);
+    }}
+    QAbstractItemView::indicator:checked, QCheckBox::indicator:checked {{
+        border: 1px solid rgb(64, 132, 214); background: rgb(64, 132, 214); image: url({check});
+    }}
+    QAbstractItemView::indicator:disabled, QCheckBox::indicator:disabled {{
+        border: 1px solid rgba(225, 227, 230, 0.25);
+    }}
+    """
+
+
 def apply_theme(app: QApplication, theme: str) -> None:
     """Fusion style with the system palette, or the built-in dark or light palette."""
     app.setStyle("Fusion")
-    if theme == "dark":
-        app.setPalette(dark_palette())
-    elif theme == "light":
-        app.setPalette(app.style().standardPalette())
-    else:
-        hints = QGuiApplication.styleHints()
-        scheme = getattr(hints, "colorScheme", None)
-        if scheme is not None and scheme() == Qt.ColorScheme.Dark:
-            app.setPalette(dark_palette())
-        else:
-            app.setPalette(app.style().standardPalette())
+    dark = theme == "dark"
+    if theme == "system":
+        scheme = getattr(QGuiApplication.styleHints(), "colorScheme", None)
+        dark = scheme is not None and scheme() == Qt.ColorScheme.Dark
+    app.setPalette(dark_palette() if dark else app.style().standardPalette())
+    app.setStyleSheet(_indicator_sheet(dark))
 
 
 @cache

@@ -79,6 +79,8 @@ def _decode_frames(
     for packet in container.demux(stream):
         try:
             frames = packet.decode()
+        except (MemoryError, BlockingIOError):
+            raise  # resources ran out (memory cap): not a damaged packet
         except av.error.FFmpegError:
             bad += 1
             if bad > MAX_BAD_PACKETS:
