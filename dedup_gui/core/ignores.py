@@ -1,4 +1,4 @@
-""" "Not a duplicate": pairs and files the user hid from the results, remembered across scans.
+"""The "not a duplicate" list: pairs and files hidden from the results, remembered across scans.
 
 The list lives in a small JSON file in the user data folder. :func:`apply` turns a scan's groups
 into the groups the user sees: hidden files leave every group, a hidden pair never shares a

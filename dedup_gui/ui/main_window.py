@@ -5,19 +5,15 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
+from PySide6.QtCore import QModelIndex, Qt, Slot
 from PySide6.QtGui import (
-    QAction,
-    QActionGroup,
     QCloseEvent,
     QDragEnterEvent,
     QDropEvent,
-    QKeySequence,
 )
 from PySide6.QtWidgets import (
     QApplication,
@@ -28,7 +24,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -41,17 +36,17 @@ from dedup_gui.core.ignores import IgnoreList
 from dedup_gui.core.options import ScanOptions
 from dedup_gui.core.progress import ProgressEvent
 from dedup_gui.core.thumbnails import ThumbnailCache
-from dedup_gui.core.types import ActionKind, ActionResult, GroupMember, ScanResult
+from dedup_gui.core.types import ActionKind, GroupMember, ScanResult
 from dedup_gui.ui import formatting as fmt
-from dedup_gui.ui import system, theme
+from dedup_gui.ui import menus, system, theme
 from dedup_gui.ui.dialogs import PreferencesDialog, ProblemsDialog, Prompter
+from dedup_gui.ui.file_actions import FileActions
 from dedup_gui.ui.folders import FolderPanel
 from dedup_gui.ui.group_model import GroupModel
 from dedup_gui.ui.preview import PreviewPanel
 from dedup_gui.ui.results_view import ResultsView
 from dedup_gui.ui.scan_controller import ScanController
 from dedup_gui.ui.settings import Settings
-from dedup_gui.ui.tasks import Task
 from dedup_gui.ui.thumbnails import ThumbnailLoader
 
 log = logging.getLogger(__name__)
@@ -70,8 +65,6 @@ class MainWindow(QMainWindow):
         trasher: Replaces send2trash (tests may inject failures).
     """
 
-    action_progress = Signal(object)  # ProgressEvent from the action thread
-
     def __init__(
         self,
         settings: Settings | None = None,
@@ -86,8 +79,6 @@ class MainWindow(QMainWindow):
         self.prompt = Prompter(self)
         self.result: ScanResult | None = None
         self.scan_options: ScanOptions | None = None
-        self._trasher = trasher
-        self._action_kind: ActionKind | None = None
         self._compares: list[QWidget] = []
         self._options_dict: dict[str, Any] = {}
         self.setWindowTitle("dedup-gui — duplicate videos")
@@ -97,7 +88,8 @@ class MainWindow(QMainWindow):
         self.loader = ThumbnailLoader(thumbnail_cache, self)
         self.model = GroupModel(self)
         self.controller = ScanController(self, embedder)
-        self.action_task = Task("dedup-actions", self)
+        self.file_actions = FileActions(self.model, lambda: self.prompt, trasher, self)
+        self.action_task = self.file_actions.task
 
         self.folders = FolderPanel(self.settings)
         self.scan_button = QPushButton("Scan")
@@ -136,7 +128,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(body)
 
         self._build_status_bar()
-        self._build_actions()
+        menus.build(self)
+        for act in self.rule_group.actions():
+            act.setChecked(act.data() == str(self.settings.keep_rule_value()))
         self._connect()
         self.results.set_rule(self.settings.keep_rule_value())
         self.model.set_rule(self.settings.keep_rule_value(), self._preferred())
@@ -193,235 +187,6 @@ class MainWindow(QMainWindow):
         for w in (self.problems_button, self.groups_label, self.reclaim_label, self.marked_label):
             bar.addPermanentWidget(w)
 
-    def _action(
-        self,
-        text: str,
-        slot: Callable[[], Any],
-        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
-        tip: str = "",
-        context: Qt.ShortcutContext = Qt.ShortcutContext.WindowShortcut,
-    ) -> QAction:
-        act = QAction(text, self)
-        if shortcut is not None:
-            act.setShortcut(QKeySequence(shortcut))
-            act.setShortcutContext(context)
-        if tip:
-            act.setToolTip(
-                f"{tip} ({act.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
-                if shortcut
-                else tip
-            )
-            act.setStatusTip(tip)
-        act.triggered.connect(lambda _checked=False: slot())
-        self.addAction(act)
-        return act
-
-    def _build_actions(self) -> None:
-        a = self._action
-        tree_ctx = Qt.ShortcutContext.WidgetWithChildrenShortcut
-        self.act_add = a(
-            "&Add folder…", self.folders.choose_folder, "Ctrl+Shift+O", "Add a folder to scan"
-        )
-        self.act_open = a(
-            "&Open results…",
-            self.open_results,
-            QKeySequence.StandardKey.Open,
-            "Open a saved result set",
-        )
-        self.act_save = a(
-            "&Save results…",
-            self.save_results,
-            QKeySequence.StandardKey.Save,
-            "Save the results to reopen later",
-        )
-        self.act_csv = a(
-            "Export as &CSV…", self.export_csv, "Ctrl+E", "Export the groups as a spreadsheet"
-        )
-        self.act_json = a("Export as &JSON…", self.save_results, None, "Export the groups as JSON")
-        self.act_quit = a("&Quit", self.close, QKeySequence.StandardKey.Quit, "Quit")
-        self.act_prefs = a(
-            "&Preferences…",
-            self.edit_preferences,
-            QKeySequence.StandardKey.Preferences,
-            "Matching and analysis settings",
-        )
-        if self.act_prefs.shortcut().isEmpty():
-            self.act_prefs.setShortcut(QKeySequence("Ctrl+,"))
-        self.act_forget = a(
-            "Forget “not a duplicate” choices…",
-            self.forget_ignores,
-            None,
-            "Show hidden pairs and files again",
-        )
-        self.act_scan = a("&Scan", self.start_scan, "F5", "Scan the folders for duplicate videos")
-        self.act_cancel = a("&Cancel scan", self.cancel_scan, "Esc", "Stop the scan")
-        self.act_problems = a(
-            "Show scan &problems…", self.show_problems, None, "Files that could not be compared"
-        )
-        self.act_mark = a(
-            "&Mark all but the keeper",
-            self.mark_all_but_keepers,
-            "Ctrl+K",
-            "In every group, mark all files except the one to keep",
-        )
-        self.act_clear = a("C&lear marks", self.clear_marks, "Ctrl+Shift+K", "Unmark every file")
-        self.act_toggle = a(
-            "&Toggle mark",
-            self.toggle_selected,
-            "Space",
-            "Mark or unmark the selected files",
-            tree_ctx,
-        )
-        self.act_hide_file = a(
-            "&Not a duplicate: hide this file",
-            self.hide_selected_files,
-            "Ctrl+H",
-            "Remove the selected files from their groups, now and in later scans",
-        )
-        self.act_hide_pair = a(
-            "Not a duplicate of the &reference",
-            self.hide_selected_pairs,
-            "Ctrl+Shift+H",
-            "These files are not copies of their group's reference",
-        )
-        self.act_play = a(
-            "&Play", self.play_current, "Return", "Open in the system video player", tree_ctx
-        )
-        self.act_reveal = a(
-            "Show in &folder", self.reveal_current, "Ctrl+R", "Reveal in the file manager"
-        )
-        self.act_compare = a(
-            "&Compare…", self.compare_selected, "Ctrl+D", "Compare two files side by side"
-        )
-        self.act_trash = a(
-            "Move marked to &trash…",
-            self.trash_marked,
-            QKeySequence.StandardKey.Delete,
-            "Move the marked files to the system trash",
-            tree_ctx,
-        )
-        self.act_move = a(
-            "Move marked to f&older…",
-            self.move_marked,
-            "Ctrl+M",
-            "Move the marked files to another folder",
-        )
-        self.act_delete = a(
-            "&Delete marked permanently…",
-            self.delete_marked,
-            "Shift+Del",
-            "Delete the marked files for good (asks twice)",
-            tree_ctx,
-        )
-        self.act_thumbs = a(
-            "Show &frames in the list",
-            self.toggle_thumbnails,
-            "Ctrl+T",
-            "Show a strip of frames for each file",
-        )
-        self.act_thumbs.setCheckable(True)
-        self.act_expand = a("&Expand all", self.results.tree.expandAll, "Ctrl+Shift+Down")
-        self.act_collapse = a("C&ollapse all", self.results.tree.collapseAll, "Ctrl+Shift+Up")
-        self.act_filter = a(
-            "&Filter…", self._focus_filter, QKeySequence.StandardKey.Find, "Filter the groups"
-        )
-        self.act_shortcuts = a("&Keyboard shortcuts", self.show_shortcuts, "F1")
-        self.act_about = a("&About dedup-gui", self.show_about)
-
-        mb = self.menuBar()
-        m = mb.addMenu("&File")
-        for act in (
-            self.act_add,
-            None,
-            self.act_open,
-            self.act_save,
-            self.act_csv,
-            self.act_json,
-            None,
-            self.act_quit,
-        ):
-            m.addSeparator() if act is None else m.addAction(act)
-        m = mb.addMenu("&Edit")
-        for act in (self.act_prefs, self.act_forget):
-            m.addAction(act)
-        m = mb.addMenu("&Scan")
-        for act in (self.act_scan, self.act_cancel, None, self.act_problems):
-            m.addSeparator() if act is None else m.addAction(act)
-        m = mb.addMenu("&Marks")
-        m.addAction(self.act_mark)
-        rules = m.addMenu("&Keep rule")
-        self.rule_group = QActionGroup(self)
-        for rule, label in selection.RULE_LABELS.items():
-            act = rules.addAction(label)
-            act.setCheckable(True)
-            act.setData(str(rule))
-            act.setChecked(rule == self.settings.keep_rule_value())
-            self.rule_group.addAction(act)
-        self.rule_group.triggered.connect(lambda act: self.set_rule(selection.KeepRule(act.data())))
-        for act in (self.act_clear, self.act_toggle, None, self.act_hide_file, self.act_hide_pair):
-            m.addSeparator() if act is None else m.addAction(act)
-        m = mb.addMenu("&Files")
-        for act in (
-            self.act_play,
-            self.act_reveal,
-            self.act_compare,
-            None,
-            self.act_trash,
-            self.act_move,
-            None,
-            self.act_delete,
-        ):
-            m.addSeparator() if act is None else m.addAction(act)
-        m = mb.addMenu("&View")
-        for act in (self.act_thumbs, self.act_filter, self.act_expand, self.act_collapse):
-            m.addAction(act)
-        m = mb.addMenu("&Help")
-        m.addAction(self.act_shortcuts)
-        m.addAction(self.act_about)
-
-        tb = QToolBar("Main")
-        tb.setObjectName("mainToolbar")
-        tb.setMovable(False)
-        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        for act in (
-            self.act_add,
-            self.act_scan,
-            self.act_cancel,
-            None,
-            self.act_clear,
-            None,
-            self.act_compare,
-            self.act_play,
-            self.act_reveal,
-            None,
-            self.act_trash,
-            self.act_move,
-            None,
-            self.act_prefs,
-        ):
-            tb.addSeparator() if act is None else tb.addAction(act)
-        self.addToolBar(tb)
-
-        tree = self.results.tree
-        for act in (
-            self.act_play,
-            self.act_reveal,
-            self.act_compare,
-            None,
-            self.act_toggle,
-            self.act_hide_file,
-            self.act_hide_pair,
-            None,
-            self.act_trash,
-            self.act_move,
-        ):
-            if act is None:
-                sep = QAction(tree)
-                sep.setSeparator(True)
-                tree.addAction(sep)
-            else:
-                tree.addAction(act)
-
     def _connect(self) -> None:
         self.scan_button.clicked.connect(self.start_scan)
         self.cancel_button.clicked.connect(self.cancel_scan)
@@ -431,9 +196,9 @@ class MainWindow(QMainWindow):
         self.controller.finished.connect(self._on_scan_finished)
         self.controller.failed.connect(self._on_scan_failed)
         self.controller.running_changed.connect(self._on_running_changed)
-        self.action_progress.connect(self._on_action_progress)
-        self.action_task.finished.connect(self._on_action_finished)
-        self.action_task.failed.connect(self._on_action_failed)
+        self.file_actions.progress.connect(self._on_action_progress)
+        self.file_actions.started.connect(self._on_action_started)
+        self.file_actions.message.connect(lambda text: self.statusBar().showMessage(text, 15000))
         self.action_task.running_changed.connect(self._on_running_changed)
         self.model.marks_changed.connect(self._update_status)
         self.model.groups_changed.connect(self._update_status)
@@ -733,6 +498,15 @@ class MainWindow(QMainWindow):
         self._update_status()
         self._show_current()
 
+    def choose_preferred_folder(self) -> None:
+        """Pick the folder whose copies the "preferred folder" rule keeps, and use that rule."""
+        folder = self.prompt.choose_folder(
+            "Preferred folder: keep the copies in it", self._start_dir("")
+        )
+        if folder is not None:
+            self.settings.preferred_folder = str(folder)
+            self.set_rule(selection.KeepRule.FOLDER)
+
     def mark_all_but_keepers(self) -> None:
         """Mark all files but each group's suggested keeper."""
         n = self.model.mark_all_but_keepers()
@@ -912,115 +686,20 @@ class MainWindow(QMainWindow):
         self._act(ActionKind.DELETE)
 
     def _act(self, kind: ActionKind, destination: Path | None = None) -> None:
-        if self.busy:
-            return
-        groups = self.model.groups()
-        marks = self.model.marks()
-        check = selection.check_marks(groups, marks)
-        if not check.files:
-            self.statusBar().showMessage(
-                "Nothing is marked: check files, or press Ctrl+K to mark all but the keepers", 8000
-            )
-            return
-        plan = selection.plan(groups, marks, kind, destination)
-        what = f"{len(plan.files)} files ({fmt.size(plan.total_bytes)})"
-        details = "\n".join(str(f.path) for f in plan.files)
-        if kind is ActionKind.TRASH:
-            ok = self.prompt.confirm(
-                "Move to trash",
-                f"Move {what} to the trash?",
-                "You can restore them from the system trash.",
-                details,
-                accept="Move to trash",
-            )
-        elif kind is ActionKind.MOVE:
-            ok = self.prompt.confirm(
-                "Move files", f"Move {what} to {destination}?", "", details, accept="Move"
-            )
-        else:
-            ok = self.prompt.confirm(
-                "Delete permanently",
-                f"Delete {what} permanently?",
-                "They will NOT go to the trash and cannot be restored.",
-                details,
-                accept="Delete permanently",
-                danger=True,
-            ) and self.prompt.confirm(
-                "Delete permanently",
-                f"Really delete {what} for good?",
-                "This is your second and last confirmation.",
-                accept="Yes, delete for good",
-                danger=True,
-            )
-        if not ok:
-            return
-        if check.whole_groups:
-            n = len(check.whole_groups)
-            if not self.prompt.confirm(
-                "Every copy is marked",
-                f"In {n} group{'s' if n > 1 else ''} every file is marked.",
-                "Those videos would be gone from your folders entirely, with no copy left. "
-                "Continue anyway?",
-                "\n".join(
-                    str(p)
-                    for gid in check.whole_groups
-                    for p in (
-                        self.model.group_by_id(gid).paths if self.model.group_by_id(gid) else []
-                    )
-                ),
-                accept="Yes, remove every copy",
-                danger=True,
-            ):
-                return
-        self._action_kind = kind
-        trasher = self._trasher
-        self.stage_label.setText(
-            {ActionKind.TRASH: "Moving to the trash", ActionKind.MOVE: "Moving files"}.get(
-                kind, "Deleting"
-            )
-        )
+        if not self.controller.running:
+            self.file_actions.run(kind, destination)
+
+    @Slot(str)
+    def _on_action_started(self, what: str) -> None:
+        self.stage_label.setText(what)
         self.progress_bar.setValue(0)
-
-        def run(token):
-            from dedup_gui.core.actions import execute
-            from dedup_gui.core.progress import Progress
-
-            return execute(
-                plan, Progress(self.action_progress.emit, weights={"": 1.0}), token, trasher=trasher
-            )
-
-        self.action_task.start(run)
+        self.item_label.clear()
 
     @Slot(object)
     def _on_action_progress(self, ev: ProgressEvent) -> None:
         if ev.total:
             self.progress_bar.setValue(int(ev.done / ev.total * 1000))
             self.item_label.setText(os.path.basename(ev.item))
-
-    @Slot(object)
-    def _on_action_finished(self, results: list[ActionResult]) -> None:
-        kind = self._action_kind
-        done = [r for r in results if r.ok]
-        failed = [r for r in results if not r.ok]
-        self.model.remove_paths([r.path for r in done])
-        verb = {ActionKind.TRASH: "Moved to the trash", ActionKind.MOVE: "Moved"}.get(
-            kind, "Deleted"
-        )  # type: ignore[arg-type]
-        msg = f"{verb}: {len(done)} files"
-        if failed:
-            msg += f"; {len(failed)} failed and stay marked"
-        self.statusBar().showMessage(msg, 15000)
-        if failed:
-            self.prompt.report(
-                "Some files were not moved",
-                f"{len(failed)} of {len(results)} files could not be handled. They stay marked; "
-                "fix the problem and try again.",
-                results,
-            )
-
-    @Slot(object)
-    def _on_action_failed(self, error: object) -> None:
-        self.prompt.error("The action failed", f"{type(error).__name__}: {error}")
 
     # ---------------------------------------------------------------- misc
     def edit_preferences(self) -> None:
@@ -1044,7 +723,8 @@ class MainWindow(QMainWindow):
         self.settings.show_thumbnails = on
         self.results.set_thumbnails(on)
 
-    def _focus_filter(self) -> None:
+    def focus_filter(self) -> None:
+        """Put the cursor in the filter box."""
         self.results.filter.setFocus()
         self.results.filter.selectAll()
 
@@ -1054,7 +734,7 @@ class MainWindow(QMainWindow):
         for act in self.actions():
             if not act.shortcut().isEmpty() and act.text():
                 rows.append(
-                    f"<tr><td><b>{_key_text(act)}</b></td>"
+                    f"<tr><td><b>{menus.key_text(act)}</b></td>"
                     f"<td>{act.text().replace('&', '')}</td></tr>"
                 )
         QMessageBox.information(
@@ -1107,10 +787,6 @@ class MainWindow(QMainWindow):
         self.settings.set_geometry("header", self.results.tree.header().saveState())
         self.settings.sync()
         super().closeEvent(event)
-
-
-def _key_text(act: QAction) -> str:
-    return act.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
 
 
 def _options_dict(options: ScanOptions) -> dict[str, Any]:

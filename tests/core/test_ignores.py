@@ -1,4 +1,4 @@
-""" "Not a duplicate": hidden pairs and files, persisted and applied to groups."""
+"""The "not a duplicate" list: hidden pairs and files, persisted and applied to groups."""
 
 from __future__ import annotations
 

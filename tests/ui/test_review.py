@@ -262,3 +262,14 @@ def test_play_and_reveal_use_the_desktop(loaded, qtbot, monkeypatch):
     qtbot.keyClick(w.results.tree, Qt.Key.Key_Return)
     w.act_reveal.trigger()
     assert [u.toLocalFile() for u in opened] == [str(folder / "a.avi"), str(folder)]
+
+
+def test_preferred_folder_rule_keeps_the_copies_in_that_folder(loaded, qtbot):
+    w, folder, _ = loaded
+    w.prompt.folder = folder / "sub"
+    w.act_preferred.trigger()
+    assert w.model.rule is KeepRule.FOLDER
+    assert w.settings.preferred_folder == str(folder / "sub")
+    w.mark_all_but_keepers()
+    assert not w.model.is_marked(folder / "sub" / "a small.mp4")
+    assert w.model.is_marked(folder / "a.mp4") and w.model.is_marked(folder / "a.avi")
