@@ -2,6 +2,8 @@
 
     python main.py scan DIR... [--json OUT] [--csv OUT] [--groups-json OUT] [options]
     python main.py cache [--clear | --forget-failures]
+    python main.py trash RESULT.json [--keep RULE] [--yes] [--quarantine [DIR]] (see cli_actions)
+    python main.py history [--undo ID]
 
 Progress goes to stderr; results to the files given (or a summary on stdout). Exit codes:
 0 scan completed (even with per-file problems), 1 the scan could not run (e.g. no model
@@ -226,6 +228,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--cache-dir", type=Path, metavar="DIR")
     c.add_argument("--clear", action="store_true", help="delete the cache")
     c.add_argument("--forget-failures", action="store_true", help="retry failed files next time")
+
+    from dedup_gui import cli_actions
+
+    cli_actions.add_parsers(sub)  # trash RESULT.json, history
     return parser
 
 
@@ -455,5 +461,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_scan(args)
     if args.command == "cache":
         return run_cache(args)
+    if args.command in ("trash", "history"):
+        from dedup_gui import cli_actions
+
+        return (cli_actions.run_trash if args.command == "trash" else cli_actions.run_history)(args)
     parser.error(f"unknown command {args.command}")
     return EXIT_USAGE

@@ -159,6 +159,7 @@ def plan(
     destination: Path | None = None,
 ) -> TrashPlan:
     """The plan for the marked files (reference-folder files are dropped, never acted on)."""
+    groups = list(groups)
     seen: set[Path] = set()
     files: list[PlannedFile] = []
     for g in groups:
@@ -168,4 +169,9 @@ def plan(
                 continue
             seen.add(m.file.path)
             files.append(PlannedFile(m.file.path, m.file.size, m.file.mtime_ns))
-    return TrashPlan(kind=kind, files=tuple(files), destination=destination)
+    # every reference file travels with the plan: execute() refuses them even if a caller
+    # slipped one in (or reaches one through another path)
+    protected = tuple(
+        dict.fromkeys(m.file.path for g in groups for m in g.members if m.file.is_reference)
+    )
+    return TrashPlan(kind=kind, files=tuple(files), destination=destination, protected=protected)

@@ -270,11 +270,16 @@ class PlannedFile:
 
 @dataclass(frozen=True, slots=True)
 class TrashPlan:
-    """A confirmed-by-the-user list of files to act on."""
+    """A confirmed-by-the-user list of files to act on.
+
+    ``protected`` lists reference folders (and reference files): nothing inside them is ever
+    acted on, whatever the plan's files say.
+    """
 
     kind: ActionKind
     files: tuple[PlannedFile, ...]
     destination: Path | None = None  # for MOVE / QUARANTINE
+    protected: tuple[Path, ...] = ()
 
     @property
     def total_bytes(self) -> int:
@@ -282,12 +287,36 @@ class TrashPlan:
         return sum(f.size for f in self.files)
 
 
+class ActionStatus(StrEnum):
+    """How acting on one file ended."""
+
+    DONE = "done"  # verified: gone from the source (and present at the destination)
+    FAILED = "failed"  # the action failed or could not be verified; the file stays marked
+    CHANGED = "changed"  # changed on disk since the scan: not touched, ask the user again
+    MISSING = "missing"  # already gone before the action
+    REFUSED = "refused"  # in a reference folder, or deletion without its own confirmation
+
+
 @dataclass(frozen=True, slots=True)
 class ActionResult:
-    """The outcome of acting on one file."""
+    """The outcome of acting on one file.
+
+    ``status`` tells failures apart; it defaults to DONE or FAILED from ``ok``.
+    """
 
     path: Path
     ok: bool
     kind: ActionKind
     destination: Path | None = None
     error: str = ""
+    status: ActionStatus | None = None
+
+    def __post_init__(self) -> None:
+        if self.status is None:
+            status = ActionStatus.DONE if self.ok else ActionStatus.FAILED
+            object.__setattr__(self, "status", status)
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """The file changed since the scan: act on it only after asking the user again."""
+        return self.status is ActionStatus.CHANGED

@@ -77,7 +77,13 @@ class FileActions(QObject):
             from dedup_gui.core.actions import execute
             from dedup_gui.core.progress import Progress
 
-            return execute(plan, Progress(emit, weights={"": 1.0}), token, trasher=trasher)
+            return execute(
+                plan,
+                Progress(emit, weights={"": 1.0}),
+                token,
+                trasher=trasher,
+                allow_delete=plan.kind is ActionKind.DELETE,  # confirmed twice in _confirm
+            )
 
         self.started.emit(STAGE.get(kind, "Deleting"))
         self.task.start(work)
