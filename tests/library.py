@@ -41,12 +41,13 @@ def make_library(root: Path) -> Library:
         put("party_4x3.mov", M.apply(s2, M.letterbox(4 / 3))),
         put("party_gray.webm", M.apply(s2, M.grayscale), codec="libvpx-vp9", crf=35),
     ]
-    # 3: black intro, speed change
+    # 3: black intro, speed change, turned sideways
     s3 = M.Scene(3).frames(8)
     g3 = [
         put("garden.mp4", s3),
         put("garden_intro.mp4", M.apply(s3, M.black_intro(2))),
         put("garden_fast.mp4", M.apply(s3, M.speed(1.1))),
+        put("garden_turned.mp4", M.apply(s3, M.turn(1))),
     ]
     groups = [frozenset(n.split("/")[-1] for n in g) for g in (g1, g2, g3)]
     distinct = [put("alone.mp4", M.Scene(4).frames(8))]

@@ -173,6 +173,11 @@ def mirror(fr: list[np.ndarray]) -> list[np.ndarray]:
     return [np.ascontiguousarray(f[:, ::-1]) for f in fr]
 
 
+def turn(quarters: int) -> Edit:
+    """Turn the pixels by 90-degree steps counter-clockwise (a re-saved sideways video)."""
+    return lambda fr: [np.ascontiguousarray(np.rot90(f, quarters)) for f in fr]
+
+
 def grayscale(fr: list[np.ndarray]) -> list[np.ndarray]:
     return [np.repeat(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY)[..., None], 3, 2) for f in fr]
 

@@ -69,16 +69,19 @@ def _path_key(path: Path) -> bytes:
 
 def encode_features(f: VideoFeatures) -> bytes:
     """Serialise features as ``.npz`` bytes (no pickle)."""
+    arrays: dict[str, np.ndarray] = {
+        "timestamps": f.timestamps,
+        "vectors": f.vectors,
+        "regions": f.regions,
+        "thumbs": f.thumbs,
+        "informative": f.informative,
+        "crop": np.asarray(f.crop, dtype=np.int32),
+    }
+    if f.probes is not None and f.probe_index is not None:
+        arrays["probes"] = f.probes
+        arrays["probe_index"] = f.probe_index
     buf = io.BytesIO()
-    np.savez(
-        buf,
-        timestamps=f.timestamps,
-        vectors=f.vectors,
-        regions=f.regions,
-        thumbs=f.thumbs,
-        informative=f.informative,
-        crop=np.asarray(f.crop, dtype=np.int32),
-    )
+    np.savez(buf, **arrays)  # type: ignore[arg-type]
     return buf.getvalue()
 
 
@@ -93,6 +96,8 @@ def decode_features(data: bytes) -> VideoFeatures:
             thumbs=z["thumbs"],
             informative=z["informative"].astype(bool),
             crop=(crop[0], crop[1], crop[2], crop[3]),
+            probes=z["probes"] if "probes" in z.files else None,
+            probe_index=z["probe_index"] if "probe_index" in z.files else None,
         )
 
 

@@ -38,6 +38,8 @@ RECIPE_VERSION = "grayeq-max3x3-flipsym-proj256-v1"
 GRID = 3
 DIM = 256
 # Region index of the mirror image: (row, col) <-> (row, GRID-1-col).
+# Quarter turns (np.rot90's k) embedded for the rotation probes.
+ROTATIONS = (1, 2, 3)
 MIRROR = np.array([r * GRID + (GRID - 1 - c) for r in range(GRID) for c in range(GRID)])
 
 
@@ -187,6 +189,23 @@ class Embedder:
         reg = _l2(regions @ self._proj)
         vec = _l2(reg.mean(axis=1))
         return reg.astype(np.float16), vec.astype(np.float32)
+
+    def embed_rotations(self, grey: np.ndarray, mirror: bool = True) -> np.ndarray:
+        """Region vectors of frames turned by 90, 180 and 270 degrees.
+
+        Args:
+            grey: (k, s, s) uint8 prepared frames.
+            mirror: As in :meth:`embed`.
+
+        Returns:
+            (k, 3, 9, 256) float16 region vectors.
+        """
+        if len(grey) == 0:
+            return np.zeros((0, 3, GRID * GRID, DIM), np.float16)
+        turned = np.concatenate([np.rot90(grey, k, axes=(1, 2)) for k in ROTATIONS])
+        regions, _ = self.embed(np.ascontiguousarray(turned), mirror=mirror)
+        n = len(grey)
+        return np.stack([regions[i * n : (i + 1) * n] for i in range(len(ROTATIONS))], axis=1)
 
     @staticmethod
     def _symmetrise(outs: list[np.ndarray]) -> np.ndarray:

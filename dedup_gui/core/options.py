@@ -72,6 +72,8 @@ class MatchOptions:
         partial: Also find clips cut from longer videos (excerpts), comparing videos of any
             duration and scoring by how much of the shorter one is covered.
         flip: Also match mirrored copies.
+        rotation: Also match copies whose picture is turned by 90, 180 or 270 degrees (or
+            upside down).
         suppress_common: Down-weight frames that match many unrelated videos (logos, intros,
             watermarks, title cards).
         regions: Compare frames region by region (ViSiL chamfer); off compares one vector
@@ -86,6 +88,7 @@ class MatchOptions:
     duration_tolerance: float = 0.4
     partial: bool = False
     flip: bool = True
+    rotation: bool = True
     suppress_common: bool = True
     regions: bool = True
     temporal: bool = True

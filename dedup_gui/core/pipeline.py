@@ -11,20 +11,20 @@ import os
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from dedup_gui.core import index as knn
-from dedup_gui.core import similarity
+from dedup_gui.core import rotation, similarity
 from dedup_gui.core.cache import FeatureCache
-from dedup_gui.core.cluster import cluster
+from dedup_gui.core.cluster import cluster, durations_compatible
 from dedup_gui.core.discovery import discover
 from dedup_gui.core.embed import Embedder
 from dedup_gui.core.grouping import Unit, build_groups
 from dedup_gui.core.identical import find_identical
-from dedup_gui.core.options import ScanOptions
+from dedup_gui.core.options import MatchOptions, ScanOptions
 from dedup_gui.core.progress import (
     NEVER_CANCELLED,
     NULL_PROGRESS,
@@ -82,7 +82,8 @@ def under_any(path: Path, roots: Iterable[Path]) -> bool:
 def feature_key(options: ScanOptions, embedder: Embedder) -> str:
     """Cache key of the features for these options."""
     mirror = int(options.match.flip)
-    return f"{embedder.key}|mirror={mirror}|{options.sampling.key}|dec={options.decoder}"
+    rot = f"|{rotation.PROBE_KEY}" if options.match.rotation else ""
+    return f"{embedder.key}|mirror={mirror}{rot}|{options.sampling.key}|dec={options.decoder}"
 
 
 def _still_same(file: VideoFile) -> str | None:
@@ -162,6 +163,8 @@ def extract_features(
                 continue
             token.raise_if_cancelled()
             feats = _features(result, embedder, options.match.flip)
+            if options.match.rotation:
+                feats = rotation.add_probes(feats, result.frames, embedder)
             counts["decoded"] = counts.get("decoded", 0) + 1
             counts["frames_decoded"] = counts.get("frames_decoded", 0) + feats.n_frames
             for w in result.warnings:
@@ -214,8 +217,12 @@ def match(
     progress: Progress = NULL_PROGRESS,
     token: CancelToken = NEVER_CANCELLED,
     counts: dict[str, int] | None = None,
+    rotator: rotation.Rotator | None = None,
 ) -> tuple[list[PairMatch], list]:
     """Candidate search, clustering and refinement over analysed units.
+
+    ``rotator`` supplies turned features for rotated candidates (rotation matching is skipped
+    without one).
 
     Returns:
         The refined pairs and the duplicate groups.
@@ -248,8 +255,81 @@ def match(
             progress.update(k, len(clusters.pairs))
         matches.append(compare(prepared[a], prepared[b], mo))
     progress.update(len(clusters.pairs), len(clusters.pairs))
+    if mo.rotation and rotator is not None:
+        matches = _match_rotated(
+            units,
+            feats,
+            prepared,
+            vectors,
+            whitening,
+            matches,
+            durations,
+            mo,
+            rotator,
+            token,
+            counts,
+        )
     groups = build_groups(units, matches, mo.threshold, mo.partial)
     return matches, groups
+
+
+def _match_rotated(
+    units: list[Unit],
+    feats: list[VideoFeatures],
+    prepared: list[Prepared],
+    vectors: list[np.ndarray],
+    whitening: similarity.Whitening,
+    matches: list[PairMatch],
+    durations: list[float],
+    mo: MatchOptions,
+    rotator: rotation.Rotator,
+    token: CancelToken,
+    counts: dict[str, int],
+) -> list[PairMatch]:
+    """Refine rotated candidates found by the turned probes; return the updated matches."""
+    probe_vectors: list[np.ndarray | None] = []
+    for f in feats:
+        if f.probes is None or len(f.probes) == 0:
+            probe_vectors.append(None)
+            continue
+        probe_vectors.append(similarity._l2(whitening.apply(f.probes).mean(axis=2)))
+    found = rotation.probe_candidates(probe_vectors, vectors)
+    accepted = {frozenset((m.a, m.b)) for m in matches if m.accepted(mo.threshold, mo.partial)}
+    tolerance = None if mo.partial else mo.duration_tolerance
+    by_pair = {frozenset((m.a, m.b)): i for i, m in enumerate(matches)}
+    tried = 0
+    for (a, b), (_, k) in sorted(found.items(), key=lambda kv: -kv[1][0]):
+        pair = frozenset((a, b))
+        if pair in accepted or (
+            tolerance is not None
+            and not durations_compatible(durations[a], durations[b], tolerance)
+        ):
+            continue
+        token.raise_if_cancelled()
+        rep = units[a].rep
+        turned = rotator.features(VideoFile(rep.path, rep.size, rep.mtime_ns, rep.root), k)
+        tried += 1
+        if turned is None:
+            continue
+        (prep,), _ = prepare_videos([turned], [durations[a]], whitening)
+        m = compare(replace(prep, index=a), prepared[b], mo)
+        if not m.accepted(mo.threshold, mo.partial):
+            continue
+        deg = 90 * k
+        m = replace(
+            m,
+            evidence_a=replace(m.evidence_a, rotation=(360 - deg) % 360),
+            evidence_b=replace(m.evidence_b, rotation=deg),
+        )
+        accepted.add(pair)
+        if pair in by_pair:
+            matches[by_pair[pair]] = m
+        else:
+            by_pair[pair] = len(matches)
+            matches.append(m)
+    counts["rotated_candidates"] = len(found)
+    counts["rotated_refined"] = tried
+    return matches
 
 
 def scan(
@@ -339,8 +419,22 @@ def scan(
         counts["frames"] = int(sum(f.n_frames for f in feats))
 
         progress.stage("match")
-        with timer.stage("match"):
-            _, groups = match(units, feats, opts, embedder.spec.name, progress, token, counts)
+        with (
+            timer.stage("match"),
+            rotation.Rotator(
+                feature_key(opts, embedder),
+                opts.decoder,
+                opts.sampling,
+                opts.file_timeout,
+                embedder,
+                cache,
+                opts.match.flip,
+                token,
+            ) as rotator,
+        ):
+            _, groups = match(
+                units, feats, opts, embedder.spec.name, progress, token, counts, rotator
+            )
         counts["groups"] = len(groups)
         counts["duplicates"] = sum(len(g.members) - 1 for g in groups)
     except Cancelled:

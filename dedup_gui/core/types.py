@@ -111,6 +111,9 @@ class VideoFeatures:
             never evidence for a match.
         crop: (x0, y0, x1, y1) the picture area after black-border removal, in pixels of the
             decoded frame.
+        probes: (k, 3, r, d_r) float16 region vectors of a few frames turned by 90, 180 and
+            270 degrees (finds rotated copies), or None.
+        probe_index: (k,) indices of those frames.
     """
 
     timestamps: np.ndarray
@@ -119,6 +122,8 @@ class VideoFeatures:
     thumbs: np.ndarray
     informative: np.ndarray
     crop: tuple[int, int, int, int]
+    probes: np.ndarray | None = None
+    probe_index: np.ndarray | None = None
 
     @property
     def n_frames(self) -> int:
@@ -171,6 +176,8 @@ class MatchEvidence:
         member_range: (start, end) seconds of the member covered by the match.
         flipped: True when the member matched as a mirror image of the reference.
         speed: Estimated playback speed of the member relative to the reference.
+        rotation: Degrees (clockwise quarter turns x 90) the member's picture is turned
+            relative to the reference.
     """
 
     score: float
@@ -182,6 +189,7 @@ class MatchEvidence:
     member_range: tuple[float, float] = (0.0, 0.0)
     flipped: bool = False
     speed: float = 1.0
+    rotation: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,6 +303,7 @@ class ActionStatus(StrEnum):
     CHANGED = "changed"  # changed on disk since the scan: not touched, ask the user again
     MISSING = "missing"  # already gone before the action
     REFUSED = "refused"  # in a reference folder, or deletion without its own confirmation
+    UNAVAILABLE = "unavailable"  # the system trash cannot take it here: offer the quarantine
 
 
 @dataclass(frozen=True, slots=True)
