@@ -81,7 +81,9 @@ def decode_file(path: Path, backend_name: str, options: SamplingOptions) -> Deco
         raise DecodeError("no decodable video frames (damaged or truncated)")
     warnings = _damage_warnings(probe, plan, times, info.keyframe_interval)
     informative = np.array([not is_blank(f) for f in raw], dtype=bool)
-    crop = detect_borders([f for f, ok in zip(raw, informative, strict=True) if ok])
+    crop = (0, 0, 0, 0)
+    if options.crop_borders:
+        crop = detect_borders([f for f, ok in zip(raw, informative, strict=True) if ok])
     if crop == (0, 0, 0, 0):
         h, w = raw[0].shape[:2]
         crop = (0, 0, w, h)
