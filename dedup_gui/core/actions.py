@@ -85,6 +85,25 @@ def is_protected(path: Path, protected: Iterable[Path]) -> bool:
     return False
 
 
+_NO_TRASH_ERRNOS = {errno.EXDEV, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.ENODEV}
+
+
+def _trash_unavailable(exc: BaseException) -> bool:
+    """Whether a trash failure means "no usable trash here" (not a problem with the file).
+
+    Those files can go to a quarantine folder instead; a permission problem on the file itself
+    would stop the quarantine too, so it is not one of them.
+    """
+    from send2trash.exceptions import TrashPermissionError
+
+    if isinstance(exc, TrashPermissionError):  # cannot create the volume's trash folder
+        return True
+    if isinstance(exc, OSError) and exc.errno in _NO_TRASH_ERRNOS:
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, OSError) and exc.errno is None and ("mount" in text or "trash" in text)
+
+
 def _unique_destination(folder: Path, name: str) -> Path:
     dest = folder / name
     stem, suffix = os.path.splitext(name)
@@ -228,7 +247,13 @@ def execute(
             except Exception as exc:  # every failure is reported for its file
                 logger.warning("%s failed for %s: %s", plan.kind, f.path, exc)
                 reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
-                result = ActionResult(f.path, False, plan.kind, dest, reason or type(exc).__name__)
+                status = ActionStatus.FAILED
+                if plan.kind is ActionKind.TRASH and _trash_unavailable(exc):
+                    status = ActionStatus.UNAVAILABLE
+                    reason = f"the system trash is not available here ({reason})"
+                result = ActionResult(
+                    f.path, False, plan.kind, dest, reason or type(exc).__name__, status
+                )
         results.append(result)
         if log is not None:
             try:
@@ -259,7 +284,7 @@ def replan_changed(plan: TrashPlan, results: Sequence[ActionResult]) -> TrashPla
 
 def failed_trash(results: Sequence[ActionResult]) -> list[ActionResult]:
     """Files the trash could not take (candidates for the quarantine fallback)."""
-    return [r for r in results if r.kind is ActionKind.TRASH and r.status is ActionStatus.FAILED]
+    return [r for r in results if r.status is ActionStatus.UNAVAILABLE]
 
 
 def quarantine_plan(plan: TrashPlan, results: Sequence[ActionResult]) -> TrashPlan:

@@ -13,6 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal, Slot
 
 from dedup_gui.core import selection
+from dedup_gui.core.actionlog import ActionLog
 from dedup_gui.core.actions import Trasher
 from dedup_gui.core.progress import CancelToken
 from dedup_gui.core.types import ActionKind, ActionResult, TrashPlan
@@ -50,6 +51,7 @@ class FileActions(QObject):
         self._prompt = prompt
         self._trasher = trasher
         self._kind = ActionKind.TRASH
+        self.action_log: ActionLog | None = None  # set by ui.action_safety: records every file
         self.task = Task("dedup-actions", self)
         self.task.finished.connect(self._on_finished)
         self.task.failed.connect(self._on_failed)
@@ -71,6 +73,7 @@ class FileActions(QObject):
             return False
         self._kind = kind
         trasher = self._trasher
+        action_log = self.action_log
         emit = self.progress.emit
 
         def work(token: CancelToken) -> list[ActionResult]:
@@ -83,6 +86,7 @@ class FileActions(QObject):
                 token,
                 trasher=trasher,
                 allow_delete=plan.kind is ActionKind.DELETE,  # confirmed twice in _confirm
+                log=action_log,
             )
 
         self.started.emit(STAGE.get(kind, "Deleting"))

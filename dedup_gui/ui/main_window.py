@@ -37,8 +37,8 @@ from dedup_gui.core.options import ScanOptions
 from dedup_gui.core.progress import ProgressEvent
 from dedup_gui.core.thumbnails import ThumbnailCache
 from dedup_gui.core.types import ActionKind, GroupMember, ScanResult
+from dedup_gui.ui import action_safety, menus, system, theme
 from dedup_gui.ui import formatting as fmt
-from dedup_gui.ui import menus, system, theme
 from dedup_gui.ui.dialogs import PreferencesDialog, ProblemsDialog, Prompter
 from dedup_gui.ui.file_actions import FileActions
 from dedup_gui.ui.folders import FolderPanel
@@ -129,6 +129,7 @@ class MainWindow(QMainWindow):
 
         self._build_status_bar()
         menus.build(self)
+        action_safety.install(self)  # action log + history, quarantine fallback, ask again
         for act in self.rule_group.actions():
             act.setChecked(act.data() == str(self.settings.keep_rule_value()))
         self._connect()

@@ -95,7 +95,7 @@ def test_a_trash_that_fails_is_reported_and_the_quarantine_takes_the_file(tmp_pa
 
     plan = _plan(ActionKind.TRASH, f)
     [r] = actions.execute(plan, trasher=no_trash, log=log)
-    assert not r.ok and r.status is ActionStatus.FAILED and "not supported" in r.error
+    assert not r.ok and r.status is ActionStatus.UNAVAILABLE and "not supported" in r.error
     assert f.path.exists()  # nothing lost
     assert actions.failed_trash([r]) == [r]
     q = actions.quarantine_plan(plan, [r])
@@ -106,6 +106,16 @@ def test_a_trash_that_fails_is_reported_and_the_quarantine_takes_the_file(tmp_pa
     e = log.entries()[-1]
     assert log.can_undo(e) and "Undo puts" in restore_hint(e)
     assert log.undo(e).ok and f.path.exists()
+
+
+def test_a_permission_problem_is_a_failure_not_a_missing_trash(tmp_path):
+    f = _file(tmp_path / "copy.mp4")
+
+    def denied(path: str) -> None:
+        raise PermissionError(13, "Permission denied", path)
+
+    [r] = actions.execute(_plan(ActionKind.TRASH, f), trasher=denied)
+    assert r.status is ActionStatus.FAILED and actions.failed_trash([r]) == []
 
 
 def test_a_trash_that_claims_success_but_leaves_the_file_is_a_failure(tmp_path):
@@ -396,7 +406,13 @@ def test_cli_quarantine_when_the_trash_fails(tmp_path, capsys, monkeypatch):
 
 def test_cli_quarantine_is_offered_not_assumed(tmp_path, capsys, monkeypatch):
     out = _write(tmp_path, _result(tmp_path))
-    monkeypatch.setattr(actions, "_send2trash", lambda p: (_ for _ in ()).throw(OSError("no")))
+
+    def no_trash(path: str) -> None:
+        from send2trash.exceptions import TrashPermissionError
+
+        raise TrashPermissionError(path)  # cannot create the share's .Trash-UID folder
+
+    monkeypatch.setattr(actions, "_send2trash", no_trash)
     code = _cli(["trash", str(out), "--log", str(tmp_path / "l")], monkeypatch,
                 answers=["y", "n"])  # fmt: skip
     text = capsys.readouterr().out

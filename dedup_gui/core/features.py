@@ -1,0 +1,118 @@
+"""Features stage: probe, decode and embed each file, reading and filling the cache.
+
+Decoding runs in isolated worker processes (:mod:`dedup_gui.core.workers`); embedding runs here,
+in the scanning thread, one video at a time as the workers deliver them. Every finished video is
+written to the cache in batches, so an interrupted scan resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from dedup_gui.core import rotation
+from dedup_gui.core.cache import FeatureCache
+from dedup_gui.core.embed import Embedder
+from dedup_gui.core.options import ScanOptions
+from dedup_gui.core.progress import CancelToken, Progress
+from dedup_gui.core.types import Probe, Problem, Stage, VideoFeatures, VideoFile
+from dedup_gui.core.workers import DecodedVideo, DecodePool
+
+log = logging.getLogger(__name__)
+
+
+def feature_key(options: ScanOptions, embedder: Embedder) -> str:
+    """Cache key of the features for these options."""
+    mirror = int(options.match.flip)
+    rot = f"|{rotation.PROBE_KEY}" if options.match.rotation else ""
+    return f"{embedder.key}|mirror={mirror}{rot}|{options.sampling.key}|dec={options.decoder}"
+
+
+def _still_same(file: VideoFile) -> str | None:
+    """None when the file is unchanged since discovery, else the reason it is not."""
+    try:
+        st = os.stat(file.path)
+    except FileNotFoundError:
+        return "file vanished during the scan"
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+    if st.st_size != file.size or st.st_mtime_ns != file.mtime_ns:
+        return "file changed during the scan; scan again to include it"
+    return None
+
+
+def _features(decoded: DecodedVideo, embedder: Embedder, mirror: bool) -> VideoFeatures:
+    regions, vectors = embedder.embed(decoded.frames, mirror=mirror)
+    return VideoFeatures(
+        timestamps=decoded.timestamps,
+        vectors=vectors,
+        regions=regions,
+        thumbs=decoded.thumbs,
+        informative=decoded.informative,
+        crop=decoded.crop,
+    )
+
+
+def extract_features(
+    files: list[VideoFile],
+    options: ScanOptions,
+    embedder: Embedder,
+    cache: FeatureCache,
+    progress: Progress,
+    token: CancelToken,
+    counts: dict[str, int],
+) -> tuple[dict[Path, tuple[Probe, VideoFeatures]], list[Problem]]:
+    """Probe, decode and embed ``files``, reading and filling the cache."""
+    key = feature_key(options, embedder)
+    decoder_key = f"{options.decoder}|{options.sampling.key}"
+    out: dict[Path, tuple[Probe, VideoFeatures]] = {}
+    problems: list[Problem] = []
+    todo: list[VideoFile] = []
+    for f in files:
+        hit = cache.lookup(f, key)
+        if hit is not None:
+            out[f.path] = (hit.probe, hit.features)
+            problems += [Problem(f.path, Stage.DECODE, w, skipped=False) for w in hit.warnings]
+            continue
+        reason = cache.get_failure(f, decoder_key)
+        if reason is not None:
+            problems.append(
+                Problem(f.path, Stage.DECODE, f"{reason} (remembered from an earlier scan)")
+            )
+            continue
+        todo.append(f)
+    counts["cache_hits"] = len(out)
+    done = len(out) + len(problems)
+    total = len(files)
+    progress.update(done, total)
+    if not todo:
+        return out, problems
+    embedder.load()  # fails fast, before any decoding, when no weights can be had
+    with DecodePool(
+        options.decoder, options.sampling, options.decode_workers, options.file_timeout, token
+    ) as pool:
+        for f, result in pool.imap(todo):
+            done += 1
+            progress.update(done, total, str(f.path))
+            if isinstance(result, Problem):
+                problems.append(result)
+                if "budget" not in result.reason and "vanished" not in result.reason:
+                    cache.put_failure(f, decoder_key, result.reason)
+                continue
+            changed = _still_same(f)
+            if changed is not None:
+                problems.append(Problem(f.path, Stage.DECODE, changed))
+                continue
+            token.raise_if_cancelled()
+            feats = _features(result, embedder, options.match.flip)
+            if options.match.rotation:
+                feats = rotation.add_probes(feats, result.frames, embedder)
+            counts["decoded"] = counts.get("decoded", 0) + 1
+            counts["frames_decoded"] = counts.get("frames_decoded", 0) + feats.n_frames
+            for w in result.warnings:
+                problems.append(Problem(f.path, Stage.DECODE, w, skipped=False))
+            out[f.path] = (result.probe, feats)
+            cache.put(f, key, result.probe, feats, result.warnings)
+    cache.commit()
+    return out, problems

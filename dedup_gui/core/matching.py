@@ -1,0 +1,187 @@
+"""Matching stage: whitening, kNN candidates, DBSCAN clusters, refinement and groups.
+
+Everything here works on analysed videos (features in memory) and touches no file, except the
+rotated-copy check, which asks a :class:`~dedup_gui.core.rotation.Rotator` for turned features.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+import numpy as np
+
+from dedup_gui.core import index as knn
+from dedup_gui.core import rotation, similarity
+from dedup_gui.core.cluster import cluster, durations_compatible
+from dedup_gui.core.grouping import Unit, build_groups
+from dedup_gui.core.options import MatchOptions, ScanOptions
+from dedup_gui.core.progress import NEVER_CANCELLED, NULL_PROGRESS, CancelToken, Progress
+from dedup_gui.core.refine import PairMatch, Prepared, compare
+from dedup_gui.core.types import DuplicateGroup, VideoFeatures, VideoFile
+
+log = logging.getLogger(__name__)
+
+# A frame that resembles more than this many other videos (or this share of the library) is
+# common footage (logo, intro, title card): its weight as evidence falls off.
+COMMON_VIDEOS = 4
+COMMON_SHARE = 0.02
+# Candidate pairs: frames closer than this (whitened frame vectors) link two videos.
+CANDIDATE_SIM = 0.35
+
+
+def prepare_videos(
+    feats: list[VideoFeatures], durations: list[float], whitening: similarity.Whitening
+) -> tuple[list[Prepared], list[np.ndarray]]:
+    """Whiten the informative frames of each video; also return their frame vectors."""
+    prepared, vectors = [], []
+    for i, f in enumerate(feats):
+        idx = np.nonzero(f.informative)[0]
+        reg = (
+            whitening.apply(f.regions[idx])
+            if len(idx)
+            else np.zeros((0, *f.regions.shape[1:]), np.float32)
+        )
+        vec = (
+            similarity._l2(reg.mean(axis=1))
+            if len(idx)
+            else np.zeros((0, f.regions.shape[-1]), np.float32)
+        )
+        prepared.append(
+            Prepared(
+                index=i,
+                duration=durations[i],
+                times=f.timestamps[idx].astype(np.float32),
+                regions=reg,
+                vectors=vec.astype(np.float32),
+                weights=np.ones(len(idx), np.float32),
+                thumbs=f.thumbs,
+                informative=f.informative,
+                frame_index=idx,
+            )
+        )
+        vectors.append(vec.astype(np.float32))
+    return prepared, vectors
+
+
+def match(
+    units: list[Unit],
+    feats: list[VideoFeatures],
+    options: ScanOptions,
+    model: str,
+    progress: Progress = NULL_PROGRESS,
+    token: CancelToken = NEVER_CANCELLED,
+    counts: dict[str, int] | None = None,
+    rotator: rotation.Rotator | None = None,
+) -> tuple[list[PairMatch], list[DuplicateGroup]]:
+    """Candidate search, clustering and refinement over analysed units.
+
+    ``rotator`` supplies turned features for rotated candidates (rotation matching is skipped
+    without one).
+
+    Returns:
+        The refined pairs and the duplicate groups.
+    """
+    counts = counts if counts is not None else {}
+    mo = options.match
+    durations = [u.rep.probe.duration if u.rep.probe else 0.0 for u in units]
+    if mo.whiten:
+        whitening = similarity.fit_whitening(
+            [f.regions[f.informative] for f in feats], similarity.load_prior(model)
+        )
+    else:
+        whitening = similarity.Whitening.identity(feats[0].regions.shape[-1] if feats else 1)
+    prepared, vectors = prepare_videos(feats, durations, whitening)
+    token.raise_if_cancelled()
+    neigh = knn.search(vectors, min_sim=CANDIDATE_SIM, token=token)
+    if mo.suppress_common:
+        limit = max(COMMON_VIDEOS, COMMON_SHARE * len(units))
+        for p, common in zip(prepared, neigh.commonness, strict=True):
+            p.weights[:] = np.minimum(1.0, limit / np.maximum(common, 1)).astype(np.float32)
+    candidates = {pair: 1.0 - best for pair, (_, best) in neigh.pairs.items()}
+    tolerance = None if mo.partial else mo.duration_tolerance
+    clusters = cluster(len(units), candidates, 1.0 - CANDIDATE_SIM, durations, tolerance)
+    counts["candidate_pairs"] = len(neigh.pairs)
+    counts["refined_pairs"] = len(clusters.pairs)
+    matches: list[PairMatch] = []
+    for k, (a, b) in enumerate(clusters.pairs):
+        if k % 16 == 0:
+            token.raise_if_cancelled()
+            progress.update(k, len(clusters.pairs))
+        matches.append(compare(prepared[a], prepared[b], mo))
+    progress.update(len(clusters.pairs), len(clusters.pairs))
+    if mo.rotation and rotator is not None:
+        matches = _match_rotated(
+            units,
+            feats,
+            prepared,
+            vectors,
+            whitening,
+            matches,
+            durations,
+            mo,
+            rotator,
+            token,
+            counts,
+        )
+    groups = build_groups(units, matches, mo.threshold, mo.partial)
+    return matches, groups
+
+
+def _match_rotated(
+    units: list[Unit],
+    feats: list[VideoFeatures],
+    prepared: list[Prepared],
+    vectors: list[np.ndarray],
+    whitening: similarity.Whitening,
+    matches: list[PairMatch],
+    durations: list[float],
+    mo: MatchOptions,
+    rotator: rotation.Rotator,
+    token: CancelToken,
+    counts: dict[str, int],
+) -> list[PairMatch]:
+    """Refine rotated candidates found by the turned probes; return the updated matches."""
+    probe_vectors: list[np.ndarray | None] = []
+    for f in feats:
+        if f.probes is None or len(f.probes) == 0:
+            probe_vectors.append(None)
+            continue
+        probe_vectors.append(similarity._l2(whitening.apply(f.probes).mean(axis=2)))
+    found = rotation.probe_candidates(probe_vectors, vectors)
+    accepted = {frozenset((m.a, m.b)) for m in matches if m.accepted(mo.threshold, mo.partial)}
+    tolerance = None if mo.partial else mo.duration_tolerance
+    by_pair = {frozenset((m.a, m.b)): i for i, m in enumerate(matches)}
+    tried = 0
+    for (a, b), (_, k) in sorted(found.items(), key=lambda kv: -kv[1][0]):
+        pair = frozenset((a, b))
+        if pair in accepted or (
+            tolerance is not None
+            and not durations_compatible(durations[a], durations[b], tolerance)
+        ):
+            continue
+        token.raise_if_cancelled()
+        rep = units[a].rep
+        turned = rotator.features(VideoFile(rep.path, rep.size, rep.mtime_ns, rep.root), k)
+        tried += 1
+        if turned is None:
+            continue
+        (prep,), _ = prepare_videos([turned], [durations[a]], whitening)
+        m = compare(replace(prep, index=a), prepared[b], mo)
+        if not m.accepted(mo.threshold, mo.partial):
+            continue
+        deg = 90 * k
+        m = replace(
+            m,
+            evidence_a=replace(m.evidence_a, rotation=(360 - deg) % 360),
+            evidence_b=replace(m.evidence_b, rotation=deg),
+        )
+        accepted.add(pair)
+        if pair in by_pair:
+            matches[by_pair[pair]] = m
+        else:
+            by_pair[pair] = len(matches)
+            matches.append(m)
+    counts["rotated_candidates"] = len(found)
+    counts["rotated_refined"] = tried
+    return matches
