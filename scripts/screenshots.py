@@ -182,8 +182,36 @@ def main() -> int:
             grab(dialog, args.out / "compare.png")
             dialog.close()
         window.close()
+    shoot_scanning(app, work, args.out)
     shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def shoot_scanning(app, work: Path, out: Path) -> None:
+    """The window while it scans a generated library (progress bar, stage, file, ETA)."""
+    from dedup_gui.core.ignores import IgnoreList
+    from dedup_gui.core.thumbnails import ThumbnailCache
+    from dedup_gui.ui import theme
+    from dedup_gui.ui.main_window import MainWindow
+    from dedup_gui.ui.settings import Settings
+    from tests.library import make_library
+
+    theme.apply_theme(app, "dark")
+    library = make_library(work / "generated" / "Holiday videos").root
+    settings = Settings.at(work / "scan.ini")
+    settings.use_cache = False
+    window = MainWindow(settings, IgnoreList(), thumbnail_cache=ThumbnailCache(work / "thumbs"))
+    window.folders.add_folders([library])
+    window.resize(1600, 960)
+    window.move(0, 0)
+    window.show()
+    events = []
+    window.controller.progress.connect(events.append)
+    window.start_scan()
+    wait(app, 180, lambda: any(e.stage == "features" and e.done >= 4 and e.eta for e in events))
+    wait(app, 0.3)
+    grab(window, out / "scanning.png")
+    window.close()
 
 
 if __name__ == "__main__":

@@ -51,6 +51,10 @@ from dedup_gui.ui.thumbnails import ThumbnailLoader
 
 log = logging.getLogger(__name__)
 
+_NO_DUPLICATES = (
+    "<h3>No duplicates found</h3><p>Try a lower sensitivity or the partial-clip mode in "
+    "Preferences.</p>"
+)
 RESULT_FILTER = "dedup-gui results (*.json);;All files (*)"
 
 
@@ -307,6 +311,13 @@ class MainWindow(QMainWindow):
 
     @Slot(bool)
     def _on_running_changed(self, running: bool) -> None:
+        if self.controller.running and not self.model.rowCount():
+            self.results.set_empty_text(
+                "<h3>Scanning…</h3><p>The groups of duplicates appear here when the scan "
+                "finishes.<br>Press Esc to cancel.</p>"
+            )
+        elif not self.controller.running and not self.model.rowCount():
+            self.results.set_empty_text(None if self.result is None else _NO_DUPLICATES)
         busy = self.busy
         self.progress_panel.setVisible(busy)
         self.cancel_button.setEnabled(busy)
@@ -380,12 +391,7 @@ class MainWindow(QMainWindow):
         self.result = result
         self._options_dict = options or {}
         self.model.set_groups(self.ignores.apply(result.groups))
-        self.results.set_empty_text(
-            "<h3>No duplicates found</h3><p>Try a lower sensitivity or the partial-clip mode in "
-            "Preferences.</p>"
-            if result.groups == () or not self.model.rowCount()
-            else None
-        )
+        self.results.set_empty_text(_NO_DUPLICATES)
         self.results.tree.expandAll()
         skipped = sum(1 for p in result.problems if p.skipped)
         if skipped or result.notices:
