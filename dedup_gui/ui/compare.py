@@ -581,6 +581,13 @@ class CompareDialog(QDialog):
         self.summary.setText(f"<b>Cannot compare these files:</b> {error}")
         self.aligned.set_pairs((), (), "")
 
+    def stop(self, reason: str) -> None:
+        """Stop a running analysis (a scan is about to use the model)."""
+        if self.task.running:
+            self.task.shutdown()
+            self.summary.setText(f"<b>Analysis stopped:</b> {reason}")
+            self.aligned.set_pairs((), (), "")
+
     def _on_not_duplicate(self) -> None:
         self.not_duplicate.emit(self.a.file.path, self.b.file.path)
         self.accept()

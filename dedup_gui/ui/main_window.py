@@ -39,6 +39,7 @@ from dedup_gui.core.thumbnails import ThumbnailCache
 from dedup_gui.core.types import ActionKind, GroupMember, ScanResult
 from dedup_gui.ui import action_safety, menus, system, theme
 from dedup_gui.ui import formatting as fmt
+from dedup_gui.ui.compare import CompareDialog
 from dedup_gui.ui.dialogs import PreferencesDialog, ProblemsDialog, Prompter
 from dedup_gui.ui.file_actions import FileActions
 from dedup_gui.ui.folders import FolderPanel
@@ -83,7 +84,7 @@ class MainWindow(QMainWindow):
         self.prompt = Prompter(self)
         self.result: ScanResult | None = None
         self.scan_options: ScanOptions | None = None
-        self._compares: list[QWidget] = []
+        self._compares: list[CompareDialog] = []
         self._options_dict: dict[str, Any] = {}
         self.setWindowTitle("dedup-gui — duplicate videos")
         self.setWindowIcon(theme.app_icon())
@@ -293,6 +294,8 @@ class MainWindow(QMainWindow):
             reference_roots=tuple(r for r in options.reference_roots if r.is_dir())
         )
         self.scan_options = options
+        for dialog in self._compares:  # one user of the model at a time
+            dialog.stop("a scan started; compare again when it is done")
         self.progress_bar.setValue(0)
         self.stage_label.setText("Starting…")
         self.item_label.clear()
@@ -647,8 +650,6 @@ class MainWindow(QMainWindow):
 
     def compare_selected(self) -> None:
         """Compare the two selected files, or the current file with its group's reference."""
-        from dedup_gui.ui.compare import CompareDialog
-
         members = self.results.selected_members()
         if len(members) >= 2:
             a, b = members[0], members[1]
