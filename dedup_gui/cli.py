@@ -169,6 +169,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not down-weight frames shared by many videos (logos, intros)",
     )
+    m.add_argument(
+        "--no-rotation",
+        action="store_true",
+        help="do not look for copies turned by 90, 180 or 270 degrees (faster)",
+    )
 
     e = s.add_argument_group("analysis")
     e.add_argument(
@@ -263,6 +268,7 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
             partial=args.partial,
             flip=not args.no_flip,
             suppress_common=not args.no_suppress,
+            rotation=not args.no_rotation,
         ),
         reference_roots=tuple(args.reference),
         use_cache=not args.no_cache,

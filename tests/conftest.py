@@ -44,6 +44,30 @@ def planted(tmp_path_factory: pytest.TempPathFactory):
     return make_library(tmp_path_factory.mktemp("library"))
 
 
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory: pytest.TempPathFactory):
+    """The fault corpus of issue 5 (tests/faults.py), written once per session."""
+    from tests.faults import make_corpus, unlock
+
+    c = make_corpus(tmp_path_factory.mktemp("faults") / "corpus")
+    yield c
+    unlock(c.root)
+
+
+@pytest.fixture(scope="session")
+def corpus_scan(corpus, embedder, tmp_path_factory):
+    """One engine scan of the corpus (a file deleted and another replaced while it runs),
+    shared by the engine, CLI and window tests; later ones see the tree as it left it."""
+    import time
+
+    from tests.reliability.conftest import ScannedCorpus, scan_corpus
+
+    cache_dir = tmp_path_factory.mktemp("fault-cache")
+    start = time.monotonic()
+    result = scan_corpus(corpus, cache_dir, embedder)
+    return ScannedCorpus(corpus, result, cache_dir, time.monotonic() - start)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if config.getoption("-m"):
         return

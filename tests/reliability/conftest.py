@@ -1,20 +1,21 @@
-"""The fault corpus, scanned once per session and shared by the engine, CLI and GUI tests."""
+"""Helpers of the reliability tests: corpus scan options, running the CLI.
+
+The ``corpus`` and ``corpus_scan`` fixtures live in ``tests/conftest.py`` so that the engine,
+CLI and window tests share one session scan.
+"""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
-
-import pytest
 
 from dedup_gui.core.options import DiscoveryOptions, SamplingOptions, ScanOptions
 from dedup_gui.core.progress import Progress
 from dedup_gui.core.types import ScanResult
-from tests.faults import Corpus, make_corpus, mutate_on_stage, unlock
+from tests.faults import Corpus, mutate_on_stage
 
 # The hanging decoder costs this long (in parallel with the other files); honest files of the
 # corpus decode in about a second each, so this leaves a wide margin on a busy machine.
@@ -42,25 +43,6 @@ class ScannedCorpus:
     result: ScanResult
     cache_dir: Path
     seconds: float
-
-
-@pytest.fixture(scope="session")
-def corpus(tmp_path_factory: pytest.TempPathFactory):
-    c = make_corpus(tmp_path_factory.mktemp("faults") / "corpus")
-    yield c
-    unlock(c.root)
-
-
-@pytest.fixture(scope="session")
-def corpus_scan(corpus, embedder, tmp_path_factory) -> ScannedCorpus:
-    """One engine scan of the corpus; a file is deleted and another replaced while it runs.
-
-    Later consumers (CLI, GUI) see the tree as this scan left it.
-    """
-    cache_dir = tmp_path_factory.mktemp("fault-cache")
-    start = time.monotonic()
-    result = scan_corpus(corpus, cache_dir, embedder)
-    return ScannedCorpus(corpus, result, cache_dir, time.monotonic() - start)
 
 
 def scan_corpus(corpus: Corpus, cache_dir: Path, embedder) -> ScanResult:

@@ -15,7 +15,7 @@ from dedup_gui.core.actionlog import ActionLog
 from dedup_gui.ui.dialogs import ProblemsDialog
 from dedup_gui.ui.history import HistoryDialog, display_path
 from tests.faults import Outcome
-from tests.reliability.conftest import corpus, corpus_options, corpus_scan  # noqa: F401
+from tests.reliability.conftest import corpus_options
 from tests.reliability.test_fault_corpus import _fault_keys, check_outcome
 from tests.ui.conftest import file_result
 
@@ -32,7 +32,7 @@ def _wait_followup(w, qtbot) -> None:
 
 # ----------------------------------------------------------------------------- fault corpus
 @pytest.mark.gui
-def test_fault_corpus_through_the_window(make_window, corpus_scan, embedder, qtbot, monkeypatch):  # noqa: F811
+def test_fault_corpus_through_the_window(make_window, corpus_scan, embedder, qtbot, monkeypatch):
     c = corpus_scan.corpus
     w = make_window(embedder=embedder)
     assert w.folders.add_folders([c.root]) == 1
