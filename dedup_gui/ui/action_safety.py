@@ -53,6 +53,7 @@ class ActionSafety(QObject):
                 menu_action.menu().addSeparator()
                 menu_action.menu().addAction(self.act_history)
         self.last_plan: TrashPlan | None = None
+        self._queue: list[TrashPlan] = []  # confirmed follow-ups waiting for the task
         self.history: HistoryDialog | None = None
 
     # ------------------------------------------------------------------ history
@@ -109,8 +110,7 @@ class ActionSafety(QObject):
                     dest = next((r.destination for r in results if r.destination), None)
                     plan = TrashPlan(kind, plan.files, dest.parent if dest else None,
                                      plan.protected)  # fmt: skip
-                self._run(plan)
-                return
+                self._queue.append(plan)
         failed = actions.failed_trash(results)
         if failed:
             files = self._planned({r.path for r in failed})
@@ -124,16 +124,25 @@ class ActionSafety(QObject):
                 "\n".join(sorted(where)),
                 accept="Move to quarantine",
             ):
-                self._run(TrashPlan(ActionKind.QUARANTINE, files, None, self._protected()))
+                self._queue.append(TrashPlan(ActionKind.QUARANTINE, files, None, self._protected()))
+        self._run_next()
+
+    def _run_next(self) -> None:
+        """Start the next confirmed follow-up (one at a time)."""
+        while self._queue and not self.task.running:
+            plan = self._queue.pop(0)
+            if plan.files:
+                self._run(plan)
+                return
 
     def _run(self, plan: TrashPlan) -> None:
-        if not plan.files or self.task.running:
-            return
         log = self.log
         self.last_plan = plan
+        # the same trash function as the window's own actions (tests inject one)
+        trasher = getattr(self.window.file_actions, "_trasher", None)
 
         def work(token: CancelToken) -> list[ActionResult]:
-            return actions.execute(plan, token=token, log=log)
+            return actions.execute(plan, token=token, trasher=trasher, log=log)
 
         self.task.start(work)
 
@@ -154,6 +163,7 @@ class ActionSafety(QObject):
             )
         if self.history is not None:
             self.history.refresh()
+        self._run_next()
 
 
 def install(window: MainWindow, log: ActionLog | None = None) -> ActionSafety:

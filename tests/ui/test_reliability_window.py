@@ -27,7 +27,9 @@ def _wait_actions(w, qtbot, trigger) -> None:
 
 
 def _wait_followup(w, qtbot) -> None:
-    qtbot.waitUntil(lambda: not w.action_safety.task.running, timeout=30_000)
+    qtbot.waitUntil(
+        lambda: not w.action_safety.task.running and not w.action_safety._queue, timeout=30_000
+    )
 
 
 # ----------------------------------------------------------------------------- fault corpus
@@ -212,3 +214,29 @@ def test_reference_files_cannot_be_acted_on_from_the_window(make_window, tmp_pat
     )  # fmt: skip
     results = actions.execute(sneaky, trasher=lambda p: Path(p).unlink())
     assert results[-1].status == "refused" and ref.exists()
+
+
+def test_changed_and_trashless_files_are_both_followed_up(
+    make_window, tmp_path, qtbot, monkeypatch
+):
+    folder = tmp_path / "share"
+    quarantine = folder / ".dedup-gui-quarantine"
+    monkeypatch.setattr(actions, "quarantine_dir_for", lambda path: quarantine)
+
+    def no_trash(path: str) -> None:
+        raise OSError(errno.EOPNOTSUPP, "Operation not supported")
+
+    w = make_window(trasher=no_trash)
+    w.show_result(file_result(folder))
+    w.mark_all_but_keepers()
+    marked = sorted(w.model.marked_paths())
+    changed = marked[0]
+    changed.write_bytes(b"edited after the scan")
+    w.prompt.answers = [True, True, True]  # trash; act on the changed file; quarantine
+    _wait_actions(w, qtbot, w.act_trash.trigger)
+    _wait_followup(w, qtbot)
+    assert any("changed on disk" in c for c in w.prompt.confirms)
+    assert any("The trash is not available" in c for c in w.prompt.confirms)
+    # the changed file went through the trash again (unavailable: it stays), the others moved
+    assert {p.name for p in quarantine.iterdir()} == {p.name for p in marked[1:]}
+    assert changed.exists()
