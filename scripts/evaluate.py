@@ -49,7 +49,7 @@ def main() -> int:
         i = argv.index("--")
         argv, scan_flags = argv[:i], argv[i + 1 :]
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--library", type=Path, required=True)
+    ap.add_argument("--library", type=Path, action="append", required=True, help="repeatable")
     ap.add_argument("--truth", type=Path, required=True)
     ap.add_argument("--bench", type=Path, default=ROOT.parent / "shared" / "bench")
     ap.add_argument("--ablate", default="", help="comma-separated parts to switch off")
@@ -62,7 +62,8 @@ def main() -> int:
         ap.error(
             f"unknown ablation(s) {sorted(ablate - ABLATIONS)}; choose from {sorted(ABLATIONS)}"
         )
-    scan_args = cli.build_parser().parse_args(["scan", str(args.library), "-q", *scan_flags])
+    roots = [str(p) for p in args.library]
+    scan_args = cli.build_parser().parse_args(["scan", *roots, "-q", *scan_flags])
     options = cli.options_from_args(scan_args)
     m = options.match
     options = options.replace(
@@ -78,7 +79,7 @@ def main() -> int:
         sampling=dataclasses.replace(options.sampling, crop_borders="borders" not in ablate),
     )
     t0 = time.perf_counter()
-    result = scan([args.library], options)
+    result = scan(args.library, options)
     wall = time.perf_counter() - t0
     pred = json.loads(export.to_bench_json(result))
     if args.pred:

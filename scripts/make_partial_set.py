@@ -8,6 +8,9 @@ a new truth file where the excerpt joins its source's group with the transform "
     python scripts/make_partial_set.py --library /tmp/ndv-dev/library \
         --truth /tmp/ndv-dev/dev_truth.json --out /tmp/ndv-partial
 
+The excerpts go to OUT/excerpts (the library itself is not copied): scan both folders, e.g.
+``scripts/evaluate.py --library /tmp/ndv-dev/library --library /tmp/ndv-partial/excerpts``.
+
 Needs the ffmpeg binary (Debian's ffmpeg), like the benchmark generator itself.
 """
 
@@ -35,10 +38,10 @@ def main() -> None:
     args = ap.parse_args()
     rng = random.Random(args.seed)
     truth = json.loads(args.truth.read_text())
-    lib = args.out / "library"
+    lib = args.out / "excerpts"
     if lib.exists():
         shutil.rmtree(lib)
-    shutil.copytree(args.library, lib)
+    lib.mkdir(parents=True)
     new = copy.deepcopy(truth)
     groups = {g["id"]: g for g in new["groups"]}
     n = 0
@@ -96,7 +99,7 @@ def main() -> None:
         n += 1
     new["set"] = "dev+partial"
     (args.out / "truth.json").write_text(json.dumps(new, indent=1))
-    print(f"{n} excerpts added; library {lib}, truth {args.out / 'truth.json'}")
+    print(f"{n} excerpts in {lib}; truth {args.out / 'truth.json'}")
 
 
 if __name__ == "__main__":

@@ -150,15 +150,16 @@ def _match_rotated(
         probe_vectors.append(similarity._l2(whitening.apply(f.probes).mean(axis=2)))
     found = rotation.probe_candidates(probe_vectors, vectors)
     accepted = {frozenset((m.a, m.b)) for m in matches if m.accepted(mo.threshold, mo.partial)}
-    tolerance = None if mo.partial else mo.duration_tolerance
+    # Turned copies are matched as full duplicates only (duration gate on, no excerpts): a turned
+    # picture is unnatural enough that a short static clip could otherwise "cover" itself in
+    # any long video.
+    full = replace(mo, partial=False)
+    tolerance = mo.duration_tolerance
     by_pair = {frozenset((m.a, m.b)): i for i, m in enumerate(matches)}
     tried = 0
     for (a, b), (_, k) in sorted(found.items(), key=lambda kv: -kv[1][0]):
         pair = frozenset((a, b))
-        if pair in accepted or (
-            tolerance is not None
-            and not durations_compatible(durations[a], durations[b], tolerance)
-        ):
+        if pair in accepted or not durations_compatible(durations[a], durations[b], tolerance):
             continue
         token.raise_if_cancelled()
         rep = units[a].rep
@@ -167,8 +168,8 @@ def _match_rotated(
         if turned is None:
             continue
         (prep,), _ = prepare_videos([turned], [durations[a]], whitening)
-        m = compare(replace(prep, index=a), prepared[b], mo)
-        if not m.accepted(mo.threshold, mo.partial):
+        m = compare(replace(prep, index=a), prepared[b], full)
+        if not m.accepted(full.threshold, False):
             continue
         deg = 90 * k
         m = replace(

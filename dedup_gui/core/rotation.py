@@ -32,7 +32,7 @@ PROBE_MIRROR = False
 PROBE_KEY = f"rot={PROBES}{'m' if PROBE_MIRROR else 'p'}"
 # A turned probe closer than this (whitened frame vectors) to another video's frame makes a
 # rotated candidate pair; stricter than ordinary candidates, turned pictures rarely look alike.
-PROBE_SIM = 0.45
+PROBE_SIM = 0.6
 
 
 def probe_indices(informative: np.ndarray, k: int = PROBES) -> np.ndarray:
