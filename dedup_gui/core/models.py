@@ -344,7 +344,10 @@ def weights_identity(spec: ModelSpec, weights: Path | None) -> str:
     if weights is None:
         return spec.name
     path = Path(weights)
-    st = path.stat()
+    try:
+        st = path.stat()
+    except OSError:  # the same advice as when loading (asked for first, by the cache key)
+        raise WeightsUnavailable(f"The weights file {path} does not exist.") from None
     return f"{spec.name}:{path.name}:{st.st_size}:{st.st_mtime_ns}"
 
 
