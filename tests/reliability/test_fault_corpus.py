@@ -223,3 +223,20 @@ def test_good_frames_are_not_reported_as_damaged(planted):
         d = decode_file(path, "pyav", SamplingOptions())
         assert not d.warnings, (path.name, d.warnings)
     assert WORK_SIDE >= 224
+
+
+def test_thumbnails_of_grouped_corpus_files_never_raise(corpus_scan, tmp_path):
+    """The window decodes thumbnails in-process (not in a worker): every file the scan put in
+    a group, damaged ones included, gives frames or None per moment, never an exception."""
+    from dedup_gui.core.thumbnails import ThumbnailCache, ThumbSource, strip_times, thumbnails
+
+    cache = ThumbnailCache(tmp_path / "thumbs")
+    grouped = [m.file for g in corpus_scan.result.groups for m in g.members]
+    assert grouped
+    for f in grouped:
+        if not f.path.exists():
+            continue
+        duration = f.probe.duration if f.probe else 1.0
+        frames = thumbnails(ThumbSource.of(f.path), strip_times(duration, 4), 96, cache)
+        assert len(frames) == 4
+        assert any(fr is not None for fr in frames), f.path.name
