@@ -107,15 +107,26 @@ def fake_result(root: Path = Path("/videos")) -> ScanResult:
 
 @pytest.fixture(scope="session")
 def planted_result(planted, embedder, tmp_path_factory):
-    """The real scan of a session copy of the planted library (runs once, ~20 s)."""
+    """The real scan of a session copy of two planted groups and a distinct video (runs once).
+
+    The review tests need real files with real probes and features, not the whole library:
+    the window's end-to-end test scans all of it.
+    """
     from dedup_gui.core.options import ScanOptions
     from dedup_gui.core.pipeline import scan
 
     base = tmp_path_factory.mktemp("planted-scanned")
     root = base / "library"
-    shutil.copytree(planted.root, root)
+    wanted = set(planted.groups[0] | planted.groups[1]) | {planted.distinct[0]}
+    for src in planted.root.rglob("*"):
+        if src.is_file() and src.name in wanted:
+            dest = root / src.relative_to(planted.root)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest)
     result = scan([root], ScanOptions(cache_dir=base / "cache"), embedder=embedder)
     assert not result.cancelled
+    names = {frozenset(m.file.name for m in g.members) for g in result.groups}
+    assert names == {planted.groups[0], planted.groups[1]}
     return result
 
 

@@ -83,9 +83,9 @@ def test_stale_requests_are_dropped(planted_result, tmp_path, qtbot):
 def test_preview_shows_frames_of_the_selected_file(make_window, planted_result, qtbot):
     w = make_window()
     w.show_result(planted_result)
-    _, m = member(planted_result, "garden_intro.mp4")
+    _, m = member(planted_result, "party_4x3.mov")
     assert w.results.select_path(m.file.path)
-    assert w.preview.title.text() == "garden_intro.mp4"
+    assert w.preview.title.text() == "party_4x3.mov"
     qtbot.waitUntil(
         lambda: (
             len(w.preview.frames.pixmaps) == 8
@@ -93,7 +93,7 @@ def test_preview_shows_frames_of_the_selected_file(make_window, planted_result, 
         ),
         timeout=20_000,
     )
-    assert "320×180" in [
+    assert "320×240" in [
         w.preview.details.itemAt(i).widget().text() for i in range(w.preview.details.count())
     ]
 
