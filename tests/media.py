@@ -31,21 +31,42 @@ class Scene:
     height: int = H
 
     def _params(self) -> tuple[np.ndarray, list[tuple], np.random.Generator]:
+        """Backdrop and moving shapes; every seed draws its own look (layout, texture kind,
+        palette, number and size of shapes), so different seeds are different footage."""
         rng = np.random.default_rng(self.seed)
-        low = rng.random((5, 9, 3))
+        gh, gw = int(rng.integers(2, 8)), int(rng.integers(3, 12))
+        palette = rng.random((2, 3))
+        low = palette[0] + (palette[1] - palette[0]) * rng.random((gh, gw, 1))
+        low = np.clip(low + rng.normal(0, 0.15, (gh, gw, 3)), 0, 1)
         backdrop = cv2.resize(low, (self.width, self.height), interpolation=cv2.INTER_CUBIC)
-        tex = cv2.GaussianBlur(rng.random((self.height, self.width)), (0, 0), 1.2)
-        backdrop = np.clip(backdrop * 0.8 + tex[..., None] * 0.35, 0, 1)
+        yy, xx = np.mgrid[0 : self.height, 0 : self.width].astype(np.float32)
+        kind = int(rng.integers(0, 4))
+        freq, angle = rng.uniform(0.04, 0.25), rng.uniform(0, np.pi)
+        if kind == 0:  # stripes
+            tex = 0.5 + 0.5 * np.sin(freq * (xx * np.cos(angle) + yy * np.sin(angle)))
+        elif kind == 1:  # checker
+            tex = ((np.floor(xx * freq / 3) + np.floor(yy * freq / 3)) % 2).astype(np.float32)
+        elif kind == 2:  # blotches
+            tex = cv2.resize(
+                rng.random((int(rng.integers(6, 30)), int(rng.integers(8, 40)))),
+                (self.width, self.height),
+                interpolation=cv2.INTER_LINEAR,
+            )
+        else:  # fine grain
+            tex = cv2.GaussianBlur(
+                rng.random((self.height, self.width)), (0, 0), rng.uniform(0.8, 3)
+            )
+        backdrop = np.clip(backdrop * 0.75 + tex[..., None] * rng.uniform(0.2, 0.5), 0, 1)
         shapes = []
-        for _ in range(5):
+        for _ in range(int(rng.integers(3, 9))):
             shapes.append(
                 (
                     rng.random(3),  # colour
-                    rng.uniform(0.06, 0.16, 2),  # axes (fraction of width/height)
+                    rng.uniform(0.04, 0.22, 2),  # axes (fraction of width/height)
                     rng.uniform(0.1, 0.9, 2),  # centre
-                    rng.uniform(-0.12, 0.12, 2),  # velocity (fraction per second)
+                    rng.uniform(-0.15, 0.15, 2),  # velocity (fraction per second)
                     rng.uniform(0.3, 1.6),  # wobble frequency
-                    int(rng.integers(0, 2)),  # 0 ellipse, 1 rectangle
+                    int(rng.integers(0, 3)),  # 0 ellipse, 1 rectangle, 2 triangle
                 )
             )
         return backdrop, shapes, rng
@@ -63,8 +84,13 @@ class Scene:
             col = tuple(int(v * 255) for v in colour)
             if kind == 0:
                 cv2.ellipse(img, (cx, cy), ax, float(40 * t * freq), 0, 360, col, -1)
-            else:
+            elif kind == 1:
                 cv2.rectangle(img, (cx - ax[0], cy - ax[1]), (cx + ax[0], cy + ax[1]), col, -1)
+            else:
+                pts = np.array(
+                    [[cx, cy - ax[1]], [cx - ax[0], cy + ax[1]], [cx + ax[0], cy + ax[1]]]
+                )
+                cv2.fillPoly(img, [pts.astype(np.int32)], col)
         return img
 
     def frames(self, duration: float, fps: float = FPS, start: float = 0.0) -> list[np.ndarray]:

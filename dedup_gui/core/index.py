@@ -46,6 +46,11 @@ def _index(dim: int, n: int) -> Any:
     return index
 
 
+# Two videos are each other's "core" when this share of either one's frames resembles the
+# other: copies of one video, which may be many, never make each other's frames common.
+CORE_SHARE = 0.8
+
+
 def search(
     vectors: list[np.ndarray],
     k: int = 24,
@@ -56,14 +61,20 @@ def search(
 ) -> Neighbours:
     """Search every frame against every other video's frames.
 
+    A frame's commonness counts the other videos it resembles, leaving out the video's *core*
+    (videos that share most of its frames: its copies). What remains are unrelated videos that
+    share this one frame: a channel intro, a logo, a title card.
+
     Args:
         vectors: Per video, (n_i, d) whitened L2-normalised vectors of informative frames.
-        k: Neighbours per frame.
+        k: Neighbours per frame for candidate pairs.
         min_sim: A neighbour closer than this makes the two videos a candidate pair.
         common_sim: A neighbour closer than this counts towards the frame's commonness.
         token: Checked per batch.
         batch: Query frames per faiss call.
     """
+    import faiss
+
     sizes = [len(v) for v in vectors]
     owner = np.repeat(np.arange(len(vectors)), sizes)
     commonness = [np.zeros(n, np.int32) for n in sizes]
@@ -74,28 +85,49 @@ def search(
     allv = np.ascontiguousarray(np.concatenate(vectors).astype(np.float32))
     index = _index(allv.shape[1], total)
     index.add(allv)
+    flat = faiss.IndexFlatIP(allv.shape[1])  # range search (commonness) on the CPU index
+    flat.add(allv)
     kk = min(total, k + max(sizes))  # room for the query video's own frames
-    starts = np.concatenate([[0], np.cumsum(sizes)])
     hits: dict[tuple[int, int], list[float]] = defaultdict(list)
+    close_sets: list[np.ndarray] = []  # per frame (global order): other videos close to it
     for lo in range(0, total, batch):
         token.raise_if_cancelled()
         hi = min(total, lo + batch)
         sims, ids = index.search(allv[lo:hi], kk)
+        lims, _, close_ids = flat.range_search(allv[lo:hi], common_sim)
         for row in range(hi - lo):
-            q = lo + row
-            qv = owner[q]
+            qv = owner[lo + row]
+            close = np.unique(owner[close_ids[lims[row] : lims[row + 1]]])
+            close_sets.append(close[close != qv])
             valid = ids[row] >= 0
             nv = owner[ids[row][valid]]
             ns = sims[row][valid]
             other = nv != qv
             nv, ns = nv[other][:k], ns[other][:k]
-            close = ns >= common_sim
-            commonness[qv][q - starts[qv]] = len(np.unique(nv[close]))
             keep = ns >= min_sim
             for v, s in zip(nv[keep], ns[keep], strict=True):
                 a, b = (qv, v) if qv < v else (v, qv)
                 hits[(int(a), int(b))].append(float(s))
     for key, sims_list in hits.items():
         pairs[key] = (len(sims_list), max(sims_list))
+    _commonness(close_sets, sizes, commonness)
     log.info("kNN: %d frames, %d candidate pairs", total, len(pairs))
     return Neighbours(pairs, commonness)
+
+
+def _commonness(close_sets: list[np.ndarray], sizes: list[int], out: list[np.ndarray]) -> None:
+    """Fill ``out`` with each frame's count of close videos outside its video's core."""
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+    share: list[dict[int, float]] = []
+    for v, n in enumerate(sizes):
+        counts: dict[int, int] = defaultdict(int)
+        for close in close_sets[starts[v] : starts[v + 1]]:
+            for u in close.tolist():
+                counts[u] += 1
+        share.append({u: c / max(n, 1) for u, c in counts.items()})
+    for v, n in enumerate(sizes):
+        core = {
+            u for u, f in share[v].items() if f >= CORE_SHARE or share[u].get(v, 0) >= CORE_SHARE
+        }
+        for i, close in enumerate(close_sets[starts[v] : starts[v] + n]):
+            out[v][i] = sum(1 for u in close.tolist() if u not in core)

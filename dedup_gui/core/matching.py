@@ -30,6 +30,15 @@ COMMON_SHARE = 0.02
 CANDIDATE_SIM = 0.35
 
 
+def common_weight(common: np.ndarray, limit: float) -> np.ndarray:
+    """Evidence weight of frames that resemble ``common`` other videos (stop-word weighting).
+
+    Full weight up to ``limit`` videos, then a steep fall: a channel intro shared by three times
+    the limit counts a ninth.
+    """
+    return (np.minimum(1.0, limit / np.maximum(common, 1)) ** 2).astype(np.float32)
+
+
 def prepare_videos(
     feats: list[VideoFeatures], durations: list[float], whitening: similarity.Whitening
 ) -> tuple[list[Prepared], list[np.ndarray]]:
@@ -97,7 +106,7 @@ def match(
     if mo.suppress_common:
         limit = max(COMMON_VIDEOS, COMMON_SHARE * len(units))
         for p, common in zip(prepared, neigh.commonness, strict=True):
-            p.weights[:] = np.minimum(1.0, limit / np.maximum(common, 1)).astype(np.float32)
+            p.weights[:] = common_weight(common, limit)
     candidates = {pair: 1.0 - best for pair, (_, best) in neigh.pairs.items()}
     tolerance = None if mo.partial else mo.duration_tolerance
     clusters = cluster(len(units), candidates, 1.0 - CANDIDATE_SIM, durations, tolerance)

@@ -69,9 +69,26 @@ class PairMatch:
         return max(self.coverage_a, self.coverage_b)
 
 
+def _own_footage(v: Prepared, idx: np.ndarray) -> np.ndarray:
+    """Which of the informative frames ``idx`` are not common footage (shared intros)."""
+    return v.weights[idx] >= sim.MOTION_MIN_WEIGHT
+
+
+def _background_mask(v: Prepared) -> np.ndarray:
+    """Frames (of all N) that make the video's background: informative, not common."""
+    own = v.frame_index[_own_footage(v, np.arange(len(v.frame_index)))]
+    mask = np.zeros(len(v.informative), bool)
+    mask[own if len(own) else v.frame_index] = True
+    return mask
+
+
 def _weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
-    total = float(weights.sum())
-    return float((values * weights).sum() / total) if total > 0 else 0.0
+    """Mean of ``values`` where common footage counts only by its weight.
+
+    Normalised by the number of frames, not the weights: a video made mostly of footage that
+    many unrelated videos share (an intro) cannot reach a high score on that footage alone.
+    """
+    return float((values * weights).sum() / len(values)) if len(values) else 0.0
 
 
 def _range(times: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
@@ -101,7 +118,15 @@ def compare(va: Prepared, vb: Prepared, options: MatchOptions) -> PairMatch:
         if len(al.pairs)
         else np.zeros((0, 2), int)
     )
-    ver = sim.verify(va.thumbs, vb.thumbs, va.informative, vb.informative, pairs_full)
+    ver = sim.verify(
+        va.thumbs,
+        vb.thumbs,
+        _background_mask(va),
+        _background_mask(vb),
+        pairs_full[_own_footage(va, al.pairs[:, 0]) & _own_footage(vb, al.pairs[:, 1])]
+        if len(al.pairs)
+        else pairs_full,
+    )
     if not options.verify:
         ver = sim.Verification(ver.residual, ver.energy, -1.0, ver.flipped, ver.ncc)
     matched_a = al.conf_a >= sim.MATCHED

@@ -46,6 +46,11 @@ E_LO, E_HI, R_MAX = 0.08, 0.15, 0.25
 # less this offset, is itself a score (same footage under heavy visual edits moves the same).
 MOTION_OFFSET = 0.1
 ZOOMS = (1.0, 1.08, 1.16, 1.25)
+# Motion is judged on at least this many aligned frame pairs of non-common footage.
+MIN_MOTION_PAIRS = 3
+# Frames weighing less than this (common footage, see matching.common_weight) are left out of
+# the motion check: a shared intro must not make two videos "move the same".
+MOTION_MIN_WEIGHT = 0.5
 # Weight of the generic prior in the whitening statistics, in "videos".
 PRIOR_VIDEOS = 100.0
 
@@ -309,12 +314,17 @@ def verify(
     Args:
         thumbs_a: (na, t, t) uint8 thumbnails of A (all frames).
         thumbs_b: (nb, t, t) uint8 thumbnails of B.
-        inf_a: (na,) informative mask of A.
-        inf_b: (nb,) informative mask of B.
-        pairs: (k, 2) aligned (i, j) indices into the full frame arrays.
+        inf_a: (na,) frames of A that make its background (informative, not common footage).
+        inf_b: (nb,) the same for B.
+        pairs: (k, 2) aligned (i, j) indices into the full frame arrays, common footage (a
+            shared intro) left out by the caller.
+
+    Returns:
+        The verification; with fewer than :data:`MIN_MOTION_PAIRS` pairs motion cannot be
+        judged: it then passes with no motion evidence, and the visual similarity decides.
     """
-    if len(pairs) == 0:
-        return Verification(0.0, 1.0, R_MAX, False, 0.0)
+    if len(pairs) < MIN_MOTION_PAIRS:
+        return Verification(0.0, 0.0, 0.0, False, 0.0)
     ta, tb = _standardise(thumbs_a), _standardise(thumbs_b)
     bg_a = np.median(ta[inf_a], axis=0) if inf_a.any() else np.zeros(ta.shape[1:], np.float32)
     bg_b = np.median(tb[inf_b], axis=0) if inf_b.any() else np.zeros(tb.shape[1:], np.float32)

@@ -144,3 +144,16 @@ def test_reference_folders_are_marked(planted, embedder, result):
     )
     flagged = {m.file.name for g in r.groups for m in g.members if m.file.is_reference}
     assert flagged == {"holiday copy.avi"}
+
+
+def test_a_shared_channel_intro_is_not_evidence(tmp_path, embedder):
+    """Many different videos that open with the same animated intro are not duplicates; a
+    real copy among them still is."""
+    intro = M.Scene(90).frames(2.5)
+    for i in range(7):
+        M.write_video(tmp_path / f"episode{i}.mp4", intro + M.Scene(100 + i).frames(3))
+    M.write_video(tmp_path / "episode0 copy.mp4", intro + M.Scene(100).frames(3), crf=32)
+    for partial in (False, True):
+        opts = ScanOptions(cache_dir=tmp_path / "c", match=MatchOptions(partial=partial))
+        r = scan([tmp_path], opts, embedder=embedder)
+        assert paths_of(r.groups) == {frozenset({"episode0.mp4", "episode0 copy.mp4"})}, partial
