@@ -28,6 +28,7 @@ import numpy as np
 
 from dedup_gui.core import models
 from dedup_gui.core.options import ModelOptions
+from dedup_gui.core.progress import NEVER_CANCELLED, CancelToken
 
 if TYPE_CHECKING:
     import torch
@@ -144,13 +145,17 @@ class Embedder:
         self._net = net.to(self._device).to(memory_format=torch.channels_last)
         log.info("model %s on %s (%s)", self.spec.name, self._device, self._dtype or "float32")
 
-    def embed(self, grey: np.ndarray, mirror: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    def embed(
+        self, grey: np.ndarray, mirror: bool = True, token: CancelToken = NEVER_CANCELLED
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Embed frames.
 
         Args:
             grey: (n, s, s) uint8 grey frames, borders removed.
             mirror: Make the vectors mirror-invariant (embeds each frame twice); without it a
                 mirrored copy is not recognised, at half the cost.
+            token: Checked between batches (raises Cancelled), so a cancel does not wait for a
+                long video to finish.
 
         Returns:
             ``(regions, vectors)``: (n, 9, 256) float16 region vectors and (n, 256) float32
@@ -171,6 +176,7 @@ class Embedder:
         bs = max(1, self.options.batch_size)
         with torch.inference_mode():
             for i in range(0, n, bs):
+                token.raise_if_cancelled()
                 x = torch.from_numpy(eq[i : i + bs]).to(self._device).float().div_(255.0)
                 x = (x.unsqueeze(1).expand(-1, 3, -1, -1) - mean) / std
                 if mirror:
@@ -190,12 +196,15 @@ class Embedder:
         vec = _l2(reg.mean(axis=1))
         return reg.astype(np.float16), vec.astype(np.float32)
 
-    def embed_rotations(self, grey: np.ndarray, mirror: bool = True) -> np.ndarray:
+    def embed_rotations(
+        self, grey: np.ndarray, mirror: bool = True, token: CancelToken = NEVER_CANCELLED
+    ) -> np.ndarray:
         """Region vectors of frames turned by 90, 180 and 270 degrees.
 
         Args:
             grey: (k, s, s) uint8 prepared frames.
             mirror: As in :meth:`embed`.
+            token: As in :meth:`embed`.
 
         Returns:
             (k, 3, 9, 256) float16 region vectors.
@@ -203,7 +212,7 @@ class Embedder:
         if len(grey) == 0:
             return np.zeros((0, 3, GRID * GRID, DIM), np.float16)
         turned = np.concatenate([np.rot90(grey, k, axes=(1, 2)) for k in ROTATIONS])
-        regions, _ = self.embed(np.ascontiguousarray(turned), mirror=mirror)
+        regions, _ = self.embed(np.ascontiguousarray(turned), mirror=mirror, token=token)
         n = len(grey)
         return np.stack([regions[i * n : (i + 1) * n] for i in range(len(ROTATIONS))], axis=1)
 

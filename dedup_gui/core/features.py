@@ -42,8 +42,10 @@ def _still_same(file: VideoFile) -> str | None:
     return None
 
 
-def _features(decoded: DecodedVideo, embedder: Embedder, mirror: bool) -> VideoFeatures:
-    regions, vectors = embedder.embed(decoded.frames, mirror=mirror)
+def _features(
+    decoded: DecodedVideo, embedder: Embedder, mirror: bool, token: CancelToken
+) -> VideoFeatures:
+    regions, vectors = embedder.embed(decoded.frames, mirror=mirror, token=token)
     return VideoFeatures(
         timestamps=decoded.timestamps,
         vectors=vectors,
@@ -105,9 +107,9 @@ def extract_features(
                 problems.append(Problem(f.path, Stage.DECODE, changed))
                 continue
             token.raise_if_cancelled()
-            feats = _features(result, embedder, options.match.flip)
+            feats = _features(result, embedder, options.match.flip, token)
             if options.match.rotation:
-                feats = rotation.add_probes(feats, result.frames, embedder)
+                feats = rotation.add_probes(feats, result.frames, embedder, token)
             counts["decoded"] = counts.get("decoded", 0) + 1
             counts["frames_decoded"] = counts.get("frames_decoded", 0) + feats.n_frames
             for w in result.warnings:

@@ -43,10 +43,15 @@ def probe_indices(informative: np.ndarray, k: int = PROBES) -> np.ndarray:
     return idx[np.round(np.linspace(0, len(idx) - 1, k)).astype(int)]
 
 
-def add_probes(feats: VideoFeatures, frames: np.ndarray, embedder: Embedder) -> VideoFeatures:
+def add_probes(
+    feats: VideoFeatures,
+    frames: np.ndarray,
+    embedder: Embedder,
+    token: CancelToken = NEVER_CANCELLED,
+) -> VideoFeatures:
     """Embed the rotation probes of a video from its prepared frames."""
     idx = probe_indices(feats.informative)
-    probes = embedder.embed_rotations(frames[idx], mirror=PROBE_MIRROR)
+    probes = embedder.embed_rotations(frames[idx], mirror=PROBE_MIRROR, token=token)
     return replace(feats, probes=probes, probe_index=idx.astype(np.int32))
 
 
@@ -143,7 +148,9 @@ class Rotator:
             if not isinstance(result, DecodedVideo):
                 return None
             turned = turn(result, k)
-            regions, vectors = self._embedder.embed(turned.frames, mirror=self._mirror)
+            regions, vectors = self._embedder.embed(
+                turned.frames, mirror=self._mirror, token=self._token
+            )
             feats = VideoFeatures(
                 timestamps=turned.timestamps,
                 vectors=vectors,
