@@ -160,8 +160,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     m.add_argument(
         "--partial",
-        action="store_true",
-        help="also find clips cut from longer videos (compares any durations)",
+        action=argparse.BooleanOptionalAction,
+        default=_DEF.match.partial,
+        help="also find clips cut from longer videos, comparing any durations (default: on; "
+        "--no-partial only pairs videos of similar length)",
     )
     m.add_argument("--no-flip", action="store_true", help="do not match mirrored copies")
     m.add_argument(

@@ -278,7 +278,8 @@ def make_corpus(root: Path, long_hours: float = 3.0, big: bool = True) -> Corpus
     # --- damaged mp4s
     clip = M.Scene(12).frames(6)
     plain = write_mp4(root / "_plain.tmp", clip).read_bytes()  # moov at the end
-    fast = write_mp4(root / "_fast.tmp", clip, faststart=True).read_bytes()  # moov first
+    # a keyframe every second, like most real files: a 10% cut still holds whole frames
+    fast = write_mp4(root / "_fast.tmp", clip, faststart=True, gop=10).read_bytes()  # moov first
     (root / "_plain.tmp").unlink()
     (root / "_fast.tmp").unlink()
     assert [k for k, _, _ in mp4_boxes(plain)][-1] == "moov"

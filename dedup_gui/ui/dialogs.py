@@ -199,7 +199,7 @@ class PreferencesDialog(QDialog):
             "How much shorter a copy may be than the original and still be compared"
         )
         form.addRow("Duration tolerance", self.tolerance)
-        self.partial = QCheckBox("Find clips cut from longer videos (slower)")
+        self.partial = QCheckBox("Find clips cut from longer videos")
         self.partial.setChecked(settings.partial)
         form.addRow(self.partial)
         self.flip = QCheckBox("Match mirrored copies")

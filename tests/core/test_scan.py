@@ -122,10 +122,10 @@ def test_partial_clip_mode_finds_an_excerpt_and_its_time_range(tmp_path, embedde
     M.write_video(tmp_path / "long.mp4", scene.frames(30))
     M.write_video(tmp_path / "excerpt.mp4", scene.frames(9, start=12), crf=28)
     M.write_video(tmp_path / "unrelated.mp4", M.Scene(42).frames(9))
-    plain = scan([tmp_path], ScanOptions(cache_dir=tmp_path / "c"), embedder=embedder)
+    full_only = ScanOptions(cache_dir=tmp_path / "c", match=MatchOptions(partial=False))
+    plain = scan([tmp_path], full_only, embedder=embedder)
     assert plain.groups == ()  # a 30% excerpt is not a full duplicate
-    opts = ScanOptions(cache_dir=tmp_path / "c", match=MatchOptions(partial=True))
-    r = scan([tmp_path], opts, embedder=embedder)
+    r = scan([tmp_path], ScanOptions(cache_dir=tmp_path / "c"), embedder=embedder)  # default
     assert paths_of(r.groups) == {frozenset({"long.mp4", "excerpt.mp4"})}
     g = r.groups[0]
     assert g.kind is GroupKind.PARTIAL

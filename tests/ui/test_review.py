@@ -198,7 +198,7 @@ def test_folders_and_preferences_persist(make_window, tmp_path, qtbot):
     prefs = PreferencesDialog(w.settings, w)
     prefs.threshold.setValue(55)
     prefs.tolerance.setValue(20)
-    prefs.partial.setChecked(True)
+    prefs.partial.setChecked(False)
     prefs.fps.setValue(2.0)
     prefs.cache.setChecked(False)
     prefs.model.setCurrentIndex(prefs.model.findData("efficientnet-lite0"))
@@ -217,7 +217,7 @@ def test_folders_and_preferences_persist(make_window, tmp_path, qtbot):
     assert o.discovery.exclude == ("*/.Trash*", "*.part")
     assert o.discovery.min_size == 5 * 1024 * 1024
     assert o.min_duration == 30
-    assert (o.match.threshold, o.match.duration_tolerance, o.match.partial) == (0.55, 0.2, True)
+    assert (o.match.threshold, o.match.duration_tolerance, o.match.partial) == (0.55, 0.2, False)
     assert (o.sampling.fps, o.use_cache, o.model.name) == (2.0, False, "efficientnet-lite0")
 
 
