@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from dedup_gui import __version__
-from dedup_gui.core.models import DEFAULT_MODEL, MODELS, WeightsUnavailable
+from dedup_gui.core.errors import ScanError
+from dedup_gui.core.models import DEFAULT_MODEL, MODELS
 from dedup_gui.core.options import (
     VIDEO_EXTENSIONS,
     DiscoveryOptions,
@@ -383,7 +384,7 @@ def run_scan(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         result = scan(args.roots, options, Progress(bar), token)
-    except WeightsUnavailable as exc:
+    except ScanError as exc:
         bar.close()
         print(f"dedup-gui: cannot analyse videos: {exc}", file=sys.stderr)
         return EXIT_FAILED

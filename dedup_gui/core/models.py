@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dedup_gui.core.errors import ScanError
+
 if TYPE_CHECKING:
     import torch
     from torch import nn
@@ -39,7 +41,7 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-class WeightsUnavailable(RuntimeError):
+class WeightsUnavailable(ScanError):
     """No weights could be found or downloaded; the message says how to fix it."""
 
 

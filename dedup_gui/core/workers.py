@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from dedup_gui.core import sampling
+from dedup_gui.core.errors import DecoderUnavailable
 from dedup_gui.core.options import SamplingOptions
 from dedup_gui.core.progress import NEVER_CANCELLED, CancelToken
 from dedup_gui.core.types import Probe, Problem, Stage, VideoFile
@@ -41,6 +42,9 @@ _TOO_LARGE = (
 )
 # A worker that has not started after this long (seconds) is given up on.
 STARTUP_LIMIT = 60.0
+# This many decoder processes in a row dying before they are ready is not a bad file but a
+# broken installation: the scan stops with DecoderUnavailable instead of failing every file.
+STARTUP_FAILURES = 3
 
 
 @dataclass(frozen=True, eq=False)
@@ -230,6 +234,7 @@ class DecodePool:
         self._token = token
         self._ctx = mp.get_context("spawn")
         self._slots: list[_Slot] = []
+        self._startup_failures = 0
 
     def __enter__(self) -> DecodePool:
         return self
@@ -314,6 +319,7 @@ class DecodePool:
                         status, payload = slot.conn.recv()
                         if status == "ready":
                             slot.ready = True
+                            self._startup_failures = 0
                             slot.deadline = now + self._timeout
                             continue
                         result = (
@@ -327,6 +333,14 @@ class DecodePool:
                 if result is None and (slot.proc.sentinel in ready or not slot.proc.is_alive()):
                     slot.proc.join(timeout=1)
                     code = slot.proc.exitcode
+                    if not slot.ready:
+                        self._startup_failures += 1
+                        if self._startup_failures >= STARTUP_FAILURES:
+                            raise DecoderUnavailable(
+                                f"The video decoder processes exit before they start (exit code "
+                                f"{code}, {self._startup_failures} times). The installation "
+                                f"looks damaged: reinstall dedup-gui (make install) and retry."
+                            )
                     result = Problem(
                         file.path, Stage.DECODE, f"decoder crashed on this file (exit code {code})"
                     )

@@ -16,6 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal, Slot
 
 from dedup_gui.core.embed import Embedder
+from dedup_gui.core.errors import ScanError
 from dedup_gui.core.models import WeightsUnavailable
 from dedup_gui.core.options import ScanOptions
 from dedup_gui.core.progress import CancelToken, Progress
@@ -99,6 +100,9 @@ class ScanController(QObject):
     def _on_failed(self, error: object) -> None:
         if isinstance(error, WeightsUnavailable):
             self.failed.emit(str(error), True)
+            return
+        if isinstance(error, ScanError):  # a clear message already says how to fix it
+            self.failed.emit(str(error), False)
             return
         log.error("scan failed: %r", error)
         self.failed.emit(f"{type(error).__name__}: {error}", False)
