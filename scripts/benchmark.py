@@ -120,8 +120,8 @@ def main() -> int:
                 f"({c.get('decoded', 0)} videos, {frames} frames)"
             )
             print(
-                f"  peak memory: scan process {r['rss_main_mb']:.0f} MB, "
-                f"largest decoder worker {r['rss_worker_mb']:.0f} MB"
+                f"  peak memory: scan process {r['rss_main_mb']:.0f} MB; with its decoder "
+                f"workers {r['rss_tree_mb']:.0f} MB (sampled every 0.2 s)"
             )
             print(
                 f"  matching: {c.get('candidate_pairs', 0)} candidate pairs, "
