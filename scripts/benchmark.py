@@ -1,6 +1,6 @@
 """Speed and memory of a scan: per-stage seconds, videos/s, frames/s, peak memory.
 
-    .venv/bin/python scripts/benchmark.py DIR [--runs cold,warm] [-- SCAN FLAGS]
+    .venv/bin/python scripts/benchmark.py DIR [--runs cold,warm] [--cache-dir DIR] [-- SCAN FLAGS]
 
 A *cold* run starts from an empty feature cache (everything is decoded and embedded); a *warm*
 run repeats the scan with the cache filled (nothing is decoded). Each run is a separate process
@@ -92,15 +92,25 @@ def main() -> int:
     ap.add_argument("folder", type=Path)
     ap.add_argument("--runs", default="cold,warm")
     ap.add_argument("--json", type=Path, help="also save the numbers as JSON")
+    ap.add_argument(
+        "--cache-dir",
+        type=Path,
+        help="use (and keep) this feature cache folder instead of a temporary one; "
+        "it must be empty for a cold run",
+    )
     args = ap.parse_args(argv)
     print(
         f"# {args.folder}  |  {platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}  |  flags: {flags or '-'}"
     )
     results = {}
+    if args.cache_dir and args.cache_dir.exists() and any(args.cache_dir.iterdir()):
+        if "cold" in args.runs.split(","):
+            ap.error(f"{args.cache_dir} is not empty: a cold run needs an empty cache")
     with tempfile.TemporaryDirectory(prefix="dedup-bench-") as tmp:
+        cache = args.cache_dir or Path(tmp)
         for run in args.runs.split(","):
-            r = run_once(args.folder, Path(tmp), flags)
+            r = run_once(args.folder, cache, flags)
             results[run] = r
             c, s = r["counts"], r["seconds"]
             videos, frames = c.get("videos", 0), c.get("frames_decoded", 0)
