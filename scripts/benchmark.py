@@ -104,9 +104,9 @@ def main() -> int:
         f"{os.cpu_count()} cores, Python {platform.python_version()}  |  flags: {flags or '-'}"
     )
     results = {}
-    if args.cache_dir and args.cache_dir.exists() and any(args.cache_dir.iterdir()):
-        if "cold" in args.runs.split(","):
-            ap.error(f"{args.cache_dir} is not empty: a cold run needs an empty cache")
+    cache_in_use = args.cache_dir and args.cache_dir.exists() and any(args.cache_dir.iterdir())
+    if cache_in_use and "cold" in args.runs.split(","):
+        ap.error(f"{args.cache_dir} is not empty: a cold run needs an empty cache")
     with tempfile.TemporaryDirectory(prefix="dedup-bench-") as tmp:
         cache = args.cache_dir or Path(tmp)
         for run in args.runs.split(","):
