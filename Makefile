@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run scan test lint check bench accuracy screenshots clean
+.PHONY: install run scan test lint bench accuracy screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,14 @@ lint: $(STAMP)
 ## Speed and memory benchmark: make bench DIR=../shared/data/videos
 bench: $(STAMP)
 	$(BIN)/python scripts/benchmark.py $(DIR)
+
+## Accuracy on a benchmark set: make accuracy LIBRARY=/tmp/ndv-dev/library TRUTH=/tmp/ndv-dev/dev_truth.json
+accuracy: $(STAMP)
+	$(BIN)/python scripts/evaluate.py --library $(LIBRARY) --truth $(TRUTH)
+
+## Screenshots of the real app under Xvfb into docs/screenshots
+screenshots: $(STAMP)
+	$(BIN)/python scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
