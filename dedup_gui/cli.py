@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from dedup_gui import __version__
+from dedup_gui.core.analyse.models import DEFAULT_MODEL, MODELS
 from dedup_gui.core.errors import ScanError
-from dedup_gui.core.models import DEFAULT_MODEL, MODELS
 from dedup_gui.core.options import (
     VIDEO_EXTENSIONS,
     DiscoveryOptions,
@@ -79,7 +79,7 @@ def _positive(kind: type) -> Any:
 
 
 def _decoder(text: str) -> str:
-    from dedup_gui.core.decode.base import BACKENDS
+    from dedup_gui.core.scan.decode.base import BACKENDS
 
     if text in BACKENDS or (":" in text and all(text.partition(":")[::2])):
         return text
@@ -355,8 +355,8 @@ def _bench_pairs(result: Any) -> list[tuple[str, str, float]]:
 
 def run_scan(args: argparse.Namespace) -> int:
     """The ``scan`` command."""
-    from dedup_gui.core import export
     from dedup_gui.core.pipeline import scan
+    from dedup_gui.core.review import export
 
     missing = [r for r in [*args.roots, *args.reference] if not os.path.exists(r)]
     if missing:
@@ -368,7 +368,7 @@ def run_scan(args: argparse.Namespace) -> int:
             return EXIT_USAGE
     options = options_from_args(args)
     if args.retry_failed and options.use_cache:
-        from dedup_gui.core.cache import FeatureCache
+        from dedup_gui.core.library.cache import FeatureCache
 
         with FeatureCache.open(options.cache_dir) as cache:
             cache.forget_failures()
@@ -442,7 +442,7 @@ def _summary(result: Any, args: argparse.Namespace) -> None:
 
 def run_cache(args: argparse.Namespace) -> int:
     """The ``cache`` command."""
-    from dedup_gui.core.cache import CACHE_FILE, FeatureCache, default_cache_dir
+    from dedup_gui.core.library.cache import CACHE_FILE, FeatureCache, default_cache_dir
 
     folder = args.cache_dir or default_cache_dir()
     if args.clear:

@@ -42,7 +42,7 @@ DONE_WORD = {
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     """Add the ``trash`` and ``history`` sub-commands to the CLI's parser."""
-    from dedup_gui.core.selection import KeepRule
+    from dedup_gui.core.review.selection import KeepRule
 
     t = sub.add_parser(
         "trash",
@@ -120,8 +120,8 @@ def _print_results(results: Sequence, out: Callable[[str], None] = print) -> Non
 
 def run_trash(args: argparse.Namespace) -> int:
     """The ``trash`` command."""
-    from dedup_gui.core import actions, export, selection
-    from dedup_gui.core.actionlog import ActionLog
+    from dedup_gui.core.review import actions, export, selection
+    from dedup_gui.core.review.actionlog import ActionLog
     from dedup_gui.core.types import ActionKind, ActionStatus
 
     try:
@@ -229,7 +229,7 @@ def run_history(args: argparse.Namespace) -> int:
     """The ``history`` command."""
     import time
 
-    from dedup_gui.core.actionlog import UNDO, ActionLog, restore_hint
+    from dedup_gui.core.review.actionlog import UNDO, ActionLog, restore_hint
 
     action_log = ActionLog(args.log)
     entries = action_log.entries()

@@ -4,7 +4,7 @@
 
 For every video, asks the decoder for the frames the default sampling plan wants (or ``--frames``
 of them) with each strategy, and prints the seconds each strategy took, the strategy
-:func:`dedup_gui.core.sampling.choose_strategy` picks, and the totals. The numbers behind the
+:func:`dedup_gui.core.scan.sampling.choose_strategy` picks, and the totals. The numbers behind the
 strategy choice in docs/BENCHMARKS.md. Decoding only (no embedding), in this process.
 """
 
@@ -19,10 +19,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from dedup_gui.core import sampling  # noqa: E402
-from dedup_gui.core.decode.base import DecodeError, get_backend  # noqa: E402
-from dedup_gui.core.discovery import discover  # noqa: E402
 from dedup_gui.core.options import DiscoveryOptions, SamplingOptions  # noqa: E402
-from dedup_gui.core.sampling import Strategy  # noqa: E402
+from dedup_gui.core.scan.decode.base import DecodeError, get_backend  # noqa: E402
+from dedup_gui.core.scan.discovery import discover  # noqa: E402
+from dedup_gui.core.scan.sampling import Strategy  # noqa: E402
 
 
 def main() -> int:

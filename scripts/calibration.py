@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from dedup_gui import cli  # noqa: E402
-from dedup_gui.core import matching, pipeline  # noqa: E402
+from dedup_gui.core import pipeline  # noqa: E402
+from dedup_gui.core.match import matching  # noqa: E402
 
 
 def main() -> int:

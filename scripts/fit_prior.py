@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dedup_gui.core.embed import Embedder
-from dedup_gui.core.frames import prepare
+from dedup_gui.core.analyse.embed import Embedder
 from dedup_gui.core.options import ModelOptions
+from dedup_gui.core.scan.frames import prepare
 
 
 def sample_crops(n_per_image: int = 40, seed: int = 0) -> np.ndarray:

@@ -105,8 +105,8 @@ def main() -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from dedup_gui.core.ignores import IgnoreList
-    from dedup_gui.core.thumbnails import ThumbnailCache
+    from dedup_gui.core.review.ignores import IgnoreList
+    from dedup_gui.core.review.thumbnails import ThumbnailCache
     from dedup_gui.ui import theme
     from dedup_gui.ui.compare import CompareDialog
     from dedup_gui.ui.main_window import MainWindow
@@ -189,8 +189,8 @@ def main() -> int:
 
 def shoot_scanning(app, work: Path, out: Path) -> None:
     """The window while it scans a generated library (progress bar, stage, file, ETA)."""
-    from dedup_gui.core.ignores import IgnoreList
-    from dedup_gui.core.thumbnails import ThumbnailCache
+    from dedup_gui.core.review.ignores import IgnoreList
+    from dedup_gui.core.review.thumbnails import ThumbnailCache
     from dedup_gui.ui import theme
     from dedup_gui.ui.main_window import MainWindow
     from dedup_gui.ui.settings import Settings

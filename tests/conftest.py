@@ -29,7 +29,7 @@ def _isolated_user_dirs(
 @pytest.fixture(scope="session")
 def embedder():
     """One loaded embedder for the session (the default model, offline weights)."""
-    from dedup_gui.core.embed import Embedder
+    from dedup_gui.core.analyse.embed import Embedder
 
     emb = Embedder()
     emb.load()

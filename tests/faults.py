@@ -29,7 +29,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from dedup_gui.core.decode.pyav_backend import PyAVBackend
+from dedup_gui.core.scan.decode.pyav_backend import PyAVBackend
 from tests import media as M
 
 
@@ -485,7 +485,7 @@ class CountingBackend(PyAVBackend):
     frames_decoded = 0
 
     def read(self, path, info, timestamps, strategy, max_side):
-        from dedup_gui.core.decode import pyav_backend
+        from dedup_gui.core.scan.decode import pyav_backend
 
         original = pyav_backend._decode_frames
 

@@ -102,7 +102,7 @@ class ModelOptions:
     """Which network embeds the frames.
 
     Attributes:
-        name: A model from :data:`dedup_gui.core.models.MODELS`.
+        name: A model from :data:`dedup_gui.core.analyse.models.MODELS`.
         weights: A local weights file that overrides the model's default weights.
         device: ``auto`` (CUDA when present, else CPU), ``cpu`` or ``cuda``.
         batch_size: Frames per forward pass (each with its mirror image, so twice as many

@@ -17,16 +17,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dedup_gui.core import rotation
-from dedup_gui.core.cache import FeatureCache
-from dedup_gui.core.discovery import discover
-from dedup_gui.core.embed import Embedder
-from dedup_gui.core.features import extract_features, feature_key
-from dedup_gui.core.grouping import Unit
-from dedup_gui.core.identical import find_identical
-from dedup_gui.core.matching import match
+from dedup_gui.core.analyse.embed import Embedder
+from dedup_gui.core.analyse.features import extract_features, feature_key
+from dedup_gui.core.library.cache import FeatureCache
+from dedup_gui.core.match import rotation
+from dedup_gui.core.match.grouping import Unit
+from dedup_gui.core.match.matching import match
 from dedup_gui.core.options import ScanOptions
 from dedup_gui.core.progress import NEVER_CANCELLED, NULL_PROGRESS, Cancelled, CancelToken, Progress
+from dedup_gui.core.scan.discovery import discover
+from dedup_gui.core.scan.identical import find_identical
 from dedup_gui.core.types import (
     DuplicateGroup,
     Probe,

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QAction
 
-from dedup_gui.core import actions
-from dedup_gui.core.actionlog import ActionLog
 from dedup_gui.core.progress import CancelToken
+from dedup_gui.core.review import actions
+from dedup_gui.core.review.actionlog import ActionLog
 from dedup_gui.core.types import ActionKind, ActionResult, ActionStatus, PlannedFile, TrashPlan
 from dedup_gui.ui.history import HistoryDialog
 from dedup_gui.ui.tasks import Task

@@ -3,7 +3,7 @@
 Shows frames of both files at aligned moments, the frame-to-frame similarity matrix as a
 heatmap (which parts match: a bright diagonal is the same footage; a shifted one an offset; a
 short segment a clip), and their metadata with differences highlighted. The matrix comes from
-:func:`dedup_gui.core.inspect.pair_details`, computed off the GUI thread.
+:func:`dedup_gui.core.match.inspect.pair_details`, computed off the GUI thread.
 """
 
 from __future__ import annotations
@@ -41,10 +41,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dedup_gui.core.embed import Embedder
+from dedup_gui.core.analyse.embed import Embedder
 from dedup_gui.core.options import ScanOptions
 from dedup_gui.core.progress import CancelToken
-from dedup_gui.core.thumbnails import ThumbSource
+from dedup_gui.core.review.thumbnails import ThumbSource
 from dedup_gui.core.types import GroupMember
 from dedup_gui.ui import formatting as fmt
 from dedup_gui.ui import theme
@@ -482,7 +482,7 @@ class CompareDialog(QDialog):
         opts = options.replace(decode_workers=1)
 
         def run(token: CancelToken):
-            from dedup_gui.core.inspect import pair_details
+            from dedup_gui.core.match.inspect import pair_details
 
             return pair_details(pa, pb, opts, embedder(), token=token)
 

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dedup_gui.core.models import MODELS
+from dedup_gui.core.analyse.models import MODELS
 from dedup_gui.core.types import ActionResult, Problem
 from dedup_gui.ui.settings import Settings
 
@@ -270,7 +270,7 @@ class PreferencesDialog(QDialog):
 
     def restore_defaults(self) -> None:
         """Put the engine's defaults back in the form."""
-        from dedup_gui.core.models import DEFAULT_MODEL
+        from dedup_gui.core.analyse.models import DEFAULT_MODEL
         from dedup_gui.core.options import ScanOptions
 
         d = ScanOptions()

@@ -1,8 +1,9 @@
 """Acting on the marked files: confirm, run on a worker thread, report per file.
 
 The rules (what may be marked, what a plan contains, which marks empty a whole group) come from
-:mod:`dedup_gui.core.selection`; the work is :func:`dedup_gui.core.actions.execute`, one file at
-a time. Here: the questions asked before anything happens, and what the window does after.
+:mod:`dedup_gui.core.review.selection`; the work is
+:func:`dedup_gui.core.review.actions.execute`, one file at a time. Here: the questions asked
+before anything happens, and what the window does after.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from dedup_gui.core import selection
-from dedup_gui.core.actionlog import ActionLog
-from dedup_gui.core.actions import Trasher
 from dedup_gui.core.progress import CancelToken
+from dedup_gui.core.review import selection
+from dedup_gui.core.review.actionlog import ActionLog
+from dedup_gui.core.review.actions import Trasher
 from dedup_gui.core.types import ActionKind, ActionResult, TrashPlan
 from dedup_gui.ui import formatting as fmt
 from dedup_gui.ui.dialogs import Prompter
@@ -77,8 +78,8 @@ class FileActions(QObject):
         emit = self.progress.emit
 
         def work(token: CancelToken) -> list[ActionResult]:
-            from dedup_gui.core.actions import execute
             from dedup_gui.core.progress import Progress
+            from dedup_gui.core.review.actions import execute
 
             return execute(
                 plan,

@@ -2,7 +2,7 @@
 
 Rows at the top level are duplicate groups; their children are the group's files. The model
 holds the marks (checkboxes) and the suggested keeper of each group; the rules that decide them
-live in :mod:`dedup_gui.core.selection`. Files in reference folders cannot be checked.
+live in :mod:`dedup_gui.core.review.selection`. Files in reference folders cannot be checked.
 
 Child indexes carry their group's *id* (stable while rows come and go), not its row.
 """
@@ -26,9 +26,9 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QFont
 
-from dedup_gui.core import selection
-from dedup_gui.core.ignores import drop_members
-from dedup_gui.core.thumbnails import ThumbSource, strip_times
+from dedup_gui.core.review import selection
+from dedup_gui.core.review.ignores import drop_members
+from dedup_gui.core.review.thumbnails import ThumbSource, strip_times
 from dedup_gui.core.types import DuplicateGroup, GroupKind, GroupMember
 from dedup_gui.ui import formatting as fmt
 from dedup_gui.ui import theme

@@ -1,6 +1,6 @@
 """The action history: every trash, move, quarantine and delete, with undo where possible.
 
-A plain view over :class:`dedup_gui.core.actionlog.ActionLog`; undo runs the core's
+A plain view over :class:`dedup_gui.core.review.actionlog.ActionLog`; undo runs the core's
 ``ActionLog.undo`` (a rename back, verified) and the table refreshes.
 """
 
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dedup_gui.core.actionlog import UNDO, ActionLog, LogEntry, restore_hint
+from dedup_gui.core.review.actionlog import UNDO, ActionLog, LogEntry, restore_hint
 
 COLUMNS = ("When", "Action", "File", "Now at", "Outcome")
 LABEL = {

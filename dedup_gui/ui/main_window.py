@@ -29,13 +29,13 @@ from PySide6.QtWidgets import (
 )
 
 from dedup_gui import __version__
-from dedup_gui.core import export, selection
-from dedup_gui.core.actions import Trasher
-from dedup_gui.core.embed import Embedder
-from dedup_gui.core.ignores import IgnoreList
+from dedup_gui.core.analyse.embed import Embedder
 from dedup_gui.core.options import ScanOptions
 from dedup_gui.core.progress import ProgressEvent
-from dedup_gui.core.thumbnails import ThumbnailCache
+from dedup_gui.core.review import export, selection
+from dedup_gui.core.review.actions import Trasher
+from dedup_gui.core.review.ignores import IgnoreList
+from dedup_gui.core.review.thumbnails import ThumbnailCache
 from dedup_gui.core.types import ActionKind, GroupMember, ScanResult
 from dedup_gui.ui import action_safety, menus, system, theme
 from dedup_gui.ui import formatting as fmt
@@ -468,7 +468,7 @@ class MainWindow(QMainWindow):
         except (OSError, ValueError, KeyError, TypeError) as exc:
             self.prompt.error("Cannot open the results", f"{path}: {exc}")
             return False
-        from dedup_gui.core.ignores import drop_members
+        from dedup_gui.core.review.ignores import drop_members
 
         groups, gone = [], 0
         for g in result.groups:

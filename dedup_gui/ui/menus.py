@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, Qt
 from PySide6.QtWidgets import QToolBar
 
-from dedup_gui.core import selection
+from dedup_gui.core.review import selection
 
 if TYPE_CHECKING:
     from dedup_gui.ui.main_window import MainWindow

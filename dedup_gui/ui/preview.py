@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dedup_gui.core.thumbnails import ThumbSource, strip_times
+from dedup_gui.core.review.thumbnails import ThumbSource, strip_times
 from dedup_gui.core.types import DuplicateGroup, GroupMember
 from dedup_gui.ui import formatting as fmt
 from dedup_gui.ui.group_model import KIND_LABELS

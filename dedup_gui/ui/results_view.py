@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dedup_gui.core.selection import RULE_LABELS, KeepRule
+from dedup_gui.core.review.selection import RULE_LABELS, KeepRule
 from dedup_gui.core.types import GroupMember
 from dedup_gui.ui.group_model import (
     STRIP_FRAMES,

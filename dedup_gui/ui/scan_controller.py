@@ -15,9 +15,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from dedup_gui.core.embed import Embedder
+from dedup_gui.core.analyse.embed import Embedder
+from dedup_gui.core.analyse.models import WeightsUnavailable
 from dedup_gui.core.errors import ScanError
-from dedup_gui.core.models import WeightsUnavailable
 from dedup_gui.core.options import ScanOptions
 from dedup_gui.core.progress import CancelToken, Progress
 from dedup_gui.core.types import ScanResult

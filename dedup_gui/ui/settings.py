@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from dedup_gui.core.models import DEFAULT_MODEL, MODELS
+from dedup_gui.core.analyse.models import DEFAULT_MODEL, MODELS
 from dedup_gui.core.options import (
     DiscoveryOptions,
     MatchOptions,
@@ -21,7 +21,7 @@ from dedup_gui.core.options import (
     SamplingOptions,
     ScanOptions,
 )
-from dedup_gui.core.selection import KeepRule
+from dedup_gui.core.review.selection import KeepRule
 
 ORGANIZATION = "dedup-gui"
 APPLICATION = "dedup-gui"

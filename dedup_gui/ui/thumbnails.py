@@ -3,7 +3,7 @@
 A request is a :class:`StripKey` (a file as the scan saw it, moments, size). Work runs newest
 first on a private pool; requests that fell out of the recent window, or were cancelled, are
 dropped before they decode anything. Decoded frames go through the core's disk cache
-(:mod:`dedup_gui.core.thumbnails`); converted pixmaps stay in a small memory cache.
+(:mod:`dedup_gui.core.review.thumbnails`); converted pixmaps stay in a small memory cache.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QRect, QRunnable, QSize, Qt, QThreadPool, Signal, Slot
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 
-from dedup_gui.core.thumbnails import ThumbnailCache, ThumbSource, thumbnails
+from dedup_gui.core.review.thumbnails import ThumbnailCache, ThumbSource, thumbnails
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dedup_gui.core.cache import CACHE_FILE, FeatureCache
+from dedup_gui.core.library.cache import CACHE_FILE, FeatureCache
 from dedup_gui.core.types import Probe, VideoFeatures, VideoFile
 
 PROBE = Probe(12.5, 320, 180, 25.0, "h264", 500_000, True, 0, "mp4", 312)

@@ -2,9 +2,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dedup_gui.core.cluster import cluster, durations_compatible
-from dedup_gui.core.grouping import Unit, build_groups
-from dedup_gui.core.refine import PairMatch
+from dedup_gui.core.match.cluster import cluster, durations_compatible
+from dedup_gui.core.match.grouping import Unit, build_groups
+from dedup_gui.core.match.refine import PairMatch
 from dedup_gui.core.types import GroupKind, MatchEvidence, Probe, VideoInfo
 
 

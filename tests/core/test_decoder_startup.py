@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from dedup_gui.core import workers
 from dedup_gui.core.errors import DecoderUnavailable, ScanError
 from dedup_gui.core.options import SamplingOptions
+from dedup_gui.core.scan import workers
 from dedup_gui.core.types import VideoFile
 
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from dedup_gui.core.decode.base import DecodeError, get_backend
-from dedup_gui.core.sampling import Strategy
+from dedup_gui.core.scan.decode.base import DecodeError, get_backend
+from dedup_gui.core.scan.sampling import Strategy
 from tests import media as M
 
 BACKENDS = ["pyav", "opencv"]

@@ -3,8 +3,14 @@ import io
 import json
 from pathlib import Path
 
-from dedup_gui.core import export
-from dedup_gui.core.selection import KeepRule, check_marks, choose_keeper, mark_all_but_keeper, plan
+from dedup_gui.core.review import export
+from dedup_gui.core.review.selection import (
+    KeepRule,
+    check_marks,
+    choose_keeper,
+    mark_all_but_keeper,
+    plan,
+)
 from dedup_gui.core.types import (
     DuplicateGroup,
     GroupKind,

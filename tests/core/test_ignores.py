@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dedup_gui.core.ignores import IgnoreList, drop_members
+from dedup_gui.core.review.ignores import IgnoreList, drop_members
 from dedup_gui.core.types import DuplicateGroup, GroupKind, GroupMember, Probe, VideoInfo
 
 

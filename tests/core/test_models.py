@@ -4,8 +4,8 @@ import urllib.request
 
 import pytest
 
-from dedup_gui.core import models
-from dedup_gui.core.embed import Embedder
+from dedup_gui.core.analyse import models
+from dedup_gui.core.analyse.embed import Embedder
 from dedup_gui.core.options import ModelOptions
 
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from dedup_gui.core.options import SamplingOptions
-from dedup_gui.core.sampling import Strategy, choose_strategy, plan, sample_count, sample_times
+from dedup_gui.core.scan.sampling import Strategy, choose_strategy, plan, sample_count, sample_times
 
 
 @pytest.mark.parametrize(

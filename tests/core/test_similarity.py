@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from dedup_gui.core import similarity as sim
+from dedup_gui.core.match import similarity as sim
 
 
 def _unit(rng, *shape):

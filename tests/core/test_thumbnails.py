@@ -7,8 +7,8 @@ import os
 import numpy as np
 import pytest
 
-from dedup_gui.core import thumbnails as T
-from dedup_gui.core.decode.base import DecodeError
+from dedup_gui.core.review import thumbnails as T
+from dedup_gui.core.scan.decode.base import DecodeError
 from tests import media as M
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from dedup_gui.core import actions, export, selection
-from dedup_gui.core.actionlog import ActionLog, locate_in_trash, restore_hint
 from dedup_gui.core.progress import NULL_PROGRESS, CancelToken
+from dedup_gui.core.review import actions, export, selection
+from dedup_gui.core.review.actionlog import ActionLog, locate_in_trash, restore_hint
 from dedup_gui.core.types import (
     ActionKind,
     ActionStatus,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dedup_gui.core.export import load_json
+from dedup_gui.core.review.export import load_json
 from tests.faults import Outcome
 from tests.reliability.conftest import DECODER, SAMPLING, cli
 from tests.reliability.test_fault_corpus import _fault_keys, check_outcome

@@ -5,10 +5,10 @@ from __future__ import annotations
 import multiprocessing
 import time
 
-from dedup_gui.core.discovery import discover
 from dedup_gui.core.options import SamplingOptions
+from dedup_gui.core.scan.discovery import discover
+from dedup_gui.core.scan.workers import DecodePool
 from dedup_gui.core.types import Problem
-from dedup_gui.core.workers import DecodePool
 from tests import media as M
 from tests.faults import write_mp4
 

@@ -15,11 +15,11 @@ import time
 import numpy as np
 import pytest
 
-from dedup_gui.core import sampling
-from dedup_gui.core.cache import CACHE_FILE, decode_features
-from dedup_gui.core.decode.base import get_backend
+from dedup_gui.core.library.cache import CACHE_FILE, decode_features
 from dedup_gui.core.options import SamplingOptions
-from dedup_gui.core.workers import WORK_SIDE, decode_file
+from dedup_gui.core.scan import sampling
+from dedup_gui.core.scan.decode.base import get_backend
+from dedup_gui.core.scan.workers import WORK_SIDE, decode_file
 from tests.faults import (
     CountingBackend,
     Outcome,
@@ -148,7 +148,7 @@ def test_8k_video_decodes_under_a_2gib_address_space_cap(corpus):
         "import resource, sys\n"
         "resource.setrlimit(resource.RLIMIT_AS, (2 << 30, resource.RLIM_INFINITY))\n"
         "from pathlib import Path\n"
-        "from dedup_gui.core.workers import decode_file\n"
+        "from dedup_gui.core.scan.workers import decode_file\n"
         "from dedup_gui.core.options import SamplingOptions\n"
         "d = decode_file(Path(sys.argv[1]), 'pyav', SamplingOptions())\n"
         "rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024\n"
@@ -168,9 +168,9 @@ def test_8k_video_decodes_under_a_2gib_address_space_cap(corpus):
 
 
 def test_memory_cap_turns_a_huge_allocation_into_a_problem(tmp_path):
-    from dedup_gui.core.discovery import discover
+    from dedup_gui.core.scan.discovery import discover
+    from dedup_gui.core.scan.workers import DecodePool
     from dedup_gui.core.types import Problem
-    from dedup_gui.core.workers import DecodePool
     from tests import media as M
     from tests.faults import write_mp4
 
@@ -192,9 +192,9 @@ def test_rotation_is_honoured_in_engine_frames_and_thumbnails(corpus):
     for frame in d.frames:  # model input (square grey): the white block is top-left
         assert is_upright(frame, landscape=False)
     try:
-        from dedup_gui.core.thumbnails import decode_frames
+        from dedup_gui.core.review.thumbnails import decode_frames
     except ImportError:  # pragma: no cover - the thumbnails module is optional here
-        pytest.skip("dedup_gui.core.thumbnails not available")
+        pytest.skip("dedup_gui.core.review.thumbnails not available")
     for frame in decode_frames(corpus.rotated, [0.5, 2.0, 3.5], 160):
         assert frame is not None and frame.shape[1] == 160
         assert is_upright(frame)
@@ -228,7 +228,12 @@ def test_good_frames_are_not_reported_as_damaged(planted):
 def test_thumbnails_of_grouped_corpus_files_never_raise(corpus_scan, tmp_path):
     """The window decodes thumbnails in-process (not in a worker): every file the scan put in
     a group, damaged ones included, gives frames or None per moment, never an exception."""
-    from dedup_gui.core.thumbnails import ThumbnailCache, ThumbSource, strip_times, thumbnails
+    from dedup_gui.core.review.thumbnails import (
+        ThumbnailCache,
+        ThumbSource,
+        strip_times,
+        thumbnails,
+    )
 
     cache = ThumbnailCache(tmp_path / "thumbs")
     grouped = [m.file for g in corpus_scan.result.groups for m in g.members]

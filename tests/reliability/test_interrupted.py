@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from dedup_gui.core.cache import CACHE_FILE, FeatureCache, decode_features
+from dedup_gui.core.library.cache import CACHE_FILE, FeatureCache, decode_features
 from dedup_gui.core.options import SamplingOptions, ScanOptions
 from dedup_gui.core.pipeline import scan
 from dedup_gui.core.progress import CancelToken, Progress
@@ -146,7 +146,7 @@ def _bad_cache(kind: str, folder: Path, lib: Path) -> bytes:
         db.close()
     elif kind == "truncated":
         with FeatureCache.open(folder) as cache:  # a real cache with rows, cut in half
-            from dedup_gui.core.discovery import discover
+            from dedup_gui.core.scan.discovery import discover
 
             for f in discover([lib]).files:
                 cache.put(f, "k", *fake_features())

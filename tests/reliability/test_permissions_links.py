@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from dedup_gui.core.discovery import discover
 from dedup_gui.core.options import DiscoveryOptions, SamplingOptions
-from dedup_gui.core.workers import decode_message
+from dedup_gui.core.scan.discovery import discover
+from dedup_gui.core.scan.workers import decode_message
 from tests import media as M
 from tests.faults import permissions_bite, write_mp4
 from tests.reliability.conftest import cli
@@ -80,7 +80,7 @@ def test_unreadable_folder_simulated_in_process(tmp_path, monkeypatch):
             raise PermissionError(13, "Permission denied", path)
         return real(path)
 
-    monkeypatch.setattr("dedup_gui.core.discovery.os.scandir", scandir)
+    monkeypatch.setattr("dedup_gui.core.scan.discovery.os.scandir", scandir)
     r = discover([tmp_path])
     os.chmod(tmp_path / "locked folder", 0o755)
     assert [(p.path.name, p.reason) for p in r.problems] == [

@@ -183,8 +183,8 @@ def trash(tmp_path, monkeypatch):
 @pytest.fixture
 def make_window(qtbot, tmp_path):
     """Build real main windows with their own settings, ignore list and thumbnail cache."""
-    from dedup_gui.core.ignores import IgnoreList
-    from dedup_gui.core.thumbnails import ThumbnailCache
+    from dedup_gui.core.review.ignores import IgnoreList
+    from dedup_gui.core.review.thumbnails import ThumbnailCache
     from dedup_gui.ui.main_window import MainWindow
     from dedup_gui.ui.settings import Settings
 

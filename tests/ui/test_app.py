@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from dedup_gui.app import main
-from dedup_gui.core import export
+from dedup_gui.core.review import export
 from dedup_gui.ui.main_window import MainWindow
 from tests.ui.conftest import file_result
 

@@ -7,7 +7,7 @@ import threading
 import numpy as np
 import pytest
 
-from dedup_gui.core.thumbnails import ThumbnailCache, ThumbSource, strip_times
+from dedup_gui.core.review.thumbnails import ThumbnailCache, ThumbSource, strip_times
 from dedup_gui.ui import thumbnails as uithumbs
 from dedup_gui.ui.thumbnails import StripKey, ThumbnailLoader
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt
 
-from dedup_gui.core.selection import KeepRule, check_marks
+from dedup_gui.core.review.selection import KeepRule, check_marks
 from dedup_gui.ui.group_model import (
     STATUS_ROLE,
     Col,

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from dedup_gui.core import actions
-from dedup_gui.core.actionlog import ActionLog
+from dedup_gui.core.review import actions
+from dedup_gui.core.review.actionlog import ActionLog
 from dedup_gui.ui.dialogs import ProblemsDialog
 from dedup_gui.ui.history import HistoryDialog, display_path
 from tests.faults import Outcome
@@ -203,7 +203,7 @@ def test_reference_files_cannot_be_acted_on_from_the_window(make_window, tmp_pat
     w.model.mark_all_but_keepers()
     assert ref not in w.model.marked_paths()
     # even a plan that names it (a bug elsewhere) leaves it alone
-    from dedup_gui.core import selection
+    from dedup_gui.core.review import selection
     from dedup_gui.core.types import PlannedFile, TrashPlan
 
     plan = selection.plan(w.model.groups(), w.model.marks())

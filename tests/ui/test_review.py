@@ -8,8 +8,8 @@ import pytest
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from dedup_gui.core.export import load_json
-from dedup_gui.core.selection import KeepRule
+from dedup_gui.core.review.export import load_json
+from dedup_gui.core.review.selection import KeepRule
 from tests.ui.conftest import file_result
 
 pytestmark = pytest.mark.gui

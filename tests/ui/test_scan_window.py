@@ -8,7 +8,7 @@ import time
 import pytest
 from PySide6.QtCore import Qt, QTimer
 
-from dedup_gui.core.selection import KeepRule
+from dedup_gui.core.review.selection import KeepRule
 from dedup_gui.ui.group_model import Col
 
 pytestmark = pytest.mark.gui
@@ -148,7 +148,7 @@ def test_closing_the_window_mid_scan_cancels_cleanly(
 def test_missing_weights_show_download_progress_then_the_engines_message(
     make_window, tmp_path, qtbot, monkeypatch
 ):
-    from dedup_gui.core import models
+    from dedup_gui.core.analyse import models
     from tests import media as M
 
     lib = tmp_path / "lib"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dedup_gui.core import similarity as sim
+from dedup_gui.core.match import similarity as sim
 from dedup_gui.core.options import MatchOptions
 from dedup_gui.core.types import GroupKind, MatchEvidence
 
@@ -47,7 +47,7 @@ class PairMatch:
 
     @property
     def motion(self) -> float:
-        """Motion evidence 0..1 (see :func:`dedup_gui.core.similarity.motion_score`)."""
+        """Motion evidence 0..1 (see :func:`dedup_gui.core.match.similarity.motion_score`)."""
         return sim.motion_score(self.residual, self.energy)
 
     def accepted(self, threshold: float, partial: bool) -> bool:

@@ -1,7 +1,8 @@
 """Matching stage: whitening, kNN candidates, DBSCAN clusters, refinement and groups.
 
 Everything here works on analysed videos (features in memory) and touches no file, except the
-rotated-copy check, which asks a :class:`~dedup_gui.core.rotation.Rotator` for turned features.
+rotated-copy check, which asks a :class:`~dedup_gui.core.match.rotation.Rotator` for turned
+features.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from dataclasses import replace
 
 import numpy as np
 
-from dedup_gui.core import index as knn
-from dedup_gui.core import rotation, similarity
-from dedup_gui.core.cluster import cluster, durations_compatible
-from dedup_gui.core.grouping import Unit, build_groups
+from dedup_gui.core.match import candidates as knn
+from dedup_gui.core.match import rotation, similarity
+from dedup_gui.core.match.cluster import cluster, durations_compatible
+from dedup_gui.core.match.grouping import Unit, build_groups
+from dedup_gui.core.match.refine import PairMatch, Prepared, compare
 from dedup_gui.core.options import MatchOptions, ScanOptions
 from dedup_gui.core.progress import NEVER_CANCELLED, NULL_PROGRESS, CancelToken, Progress
-from dedup_gui.core.refine import PairMatch, Prepared, compare
 from dedup_gui.core.types import DuplicateGroup, VideoFeatures, VideoFile
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dedup_gui.core.sampling import choose_strategy, sample_times
+from dedup_gui.core.scan.sampling import choose_strategy, sample_times
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ def decode_frames(
     Raises:
         DecodeError: The file cannot be opened or has no video stream.
     """
-    from dedup_gui.core.decode.base import get_backend
+    from dedup_gui.core.scan.decode.base import get_backend
 
     if not timestamps:
         return []

@@ -11,7 +11,7 @@ import av
 import av.error
 import numpy as np
 
-from dedup_gui.core.decode.base import (
+from dedup_gui.core.scan.decode.base import (
     DecodeError,
     DecoderBackend,
     ProbeInfo,
@@ -19,7 +19,7 @@ from dedup_gui.core.decode.base import (
     rotate,
     scaled_size,
 )
-from dedup_gui.core.sampling import Strategy
+from dedup_gui.core.scan.sampling import Strategy
 from dedup_gui.core.types import Probe
 
 log = logging.getLogger(__name__)

@@ -1,8 +1,9 @@
 """Features stage: probe, decode and embed each file, reading and filling the cache.
 
-Decoding runs in isolated worker processes (:mod:`dedup_gui.core.workers`); embedding runs here,
-in the scanning thread, one video at a time as the workers deliver them. Every finished video is
-written to the cache in batches, so an interrupted scan resumes where it stopped.
+Decoding runs in isolated worker processes (:mod:`dedup_gui.core.scan.workers`); embedding
+runs here, in the scanning thread, one video at a time as the workers deliver them. Every
+finished video is written to the cache in batches, so an interrupted scan resumes where it
+stopped.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ import logging
 import os
 from pathlib import Path
 
-from dedup_gui.core import rotation
-from dedup_gui.core.cache import FeatureCache
-from dedup_gui.core.embed import Embedder
+from dedup_gui.core.analyse.embed import Embedder
+from dedup_gui.core.library.cache import FeatureCache
+from dedup_gui.core.match import rotation
 from dedup_gui.core.options import ScanOptions
 from dedup_gui.core.progress import CancelToken, Progress
+from dedup_gui.core.scan.workers import DecodedVideo, DecodePool
 from dedup_gui.core.types import Probe, Problem, Stage, VideoFeatures, VideoFile
-from dedup_gui.core.workers import DecodedVideo, DecodePool
 
 log = logging.getLogger(__name__)
 

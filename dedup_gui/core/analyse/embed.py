@@ -14,7 +14,7 @@ The recipe (measured on the dev set, see docs/ACCURACY.md):
    then they are L2-normalised and stored as float16.
 
 Whitening is *not* applied here: it depends on the library and is done at match time
-(:mod:`dedup_gui.core.similarity`).
+(:mod:`dedup_gui.core.match.similarity`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dedup_gui.core import models
+from dedup_gui.core.analyse import models
 from dedup_gui.core.options import ModelOptions
 from dedup_gui.core.progress import NEVER_CANCELLED, CancelToken
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from dedup_gui.core.selection import choose_keeper
+from dedup_gui.core.review.selection import choose_keeper
 from dedup_gui.core.types import DuplicateGroup
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ class IgnoreList:
         """Write the list atomically (no-op for an in-memory list)."""
         if self.path is None:
             return
-        from dedup_gui.core.export import write_atomic
+        from dedup_gui.core.review.export import write_atomic
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
         obj = {

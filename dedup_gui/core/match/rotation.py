@@ -17,11 +17,11 @@ from types import TracebackType
 
 import numpy as np
 
-from dedup_gui.core.cache import FeatureCache
-from dedup_gui.core.embed import ROTATIONS, Embedder
+from dedup_gui.core.analyse.embed import ROTATIONS, Embedder
+from dedup_gui.core.library.cache import FeatureCache
 from dedup_gui.core.progress import NEVER_CANCELLED, CancelToken
+from dedup_gui.core.scan.workers import DecodedVideo, DecodePool
 from dedup_gui.core.types import VideoFeatures, VideoFile
-from dedup_gui.core.workers import DecodedVideo, DecodePool
 
 log = logging.getLogger(__name__)
 

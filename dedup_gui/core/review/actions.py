@@ -10,7 +10,7 @@ the user confirmed it. Safety rules, enforced here whatever the caller did:
 * permanent deletion needs ``allow_delete=True`` (its own explicit confirmation);
 * success is verified, never assumed: the file must be gone from its place and present at the
   destination (the folder, the quarantine, or the freedesktop trash where it can be found);
-* with an :class:`~dedup_gui.core.actionlog.ActionLog`, every attempt is recorded.
+* with an :class:`~dedup_gui.core.review.actionlog.ActionLog`, every attempt is recorded.
 
 When the system trash fails (network shares, some mounts), the caller offers
 ``ActionKind.QUARANTINE``: a plain rename into :func:`quarantine_dir_for` on the same volume,
@@ -28,9 +28,9 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dedup_gui.core import actionlog
-from dedup_gui.core.discovery import QUARANTINE_DIR
 from dedup_gui.core.progress import NEVER_CANCELLED, NULL_PROGRESS, CancelToken, Progress
+from dedup_gui.core.review import actionlog
+from dedup_gui.core.scan.discovery import QUARANTINE_DIR
 from dedup_gui.core.types import (
     ActionKind,
     ActionResult,
@@ -40,7 +40,7 @@ from dedup_gui.core.types import (
 )
 
 if TYPE_CHECKING:
-    from dedup_gui.core.actionlog import ActionLog
+    from dedup_gui.core.review.actionlog import ActionLog
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ def quarantine_dir_for(path: Path) -> Path:
 
     The volume's top folder when it is writable (one place per drive, e.g. a NAS share's
     root), else the highest writable folder above the file on the same volume. The folder is
-    never scanned (see :data:`dedup_gui.core.discovery.QUARANTINE_DIR`).
+    never scanned (see :data:`dedup_gui.core.scan.discovery.QUARANTINE_DIR`).
     """
     parent = Path(os.path.abspath(path)).parent
     try:

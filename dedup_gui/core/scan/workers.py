@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from dedup_gui.core import sampling
 from dedup_gui.core.errors import DecoderUnavailable
 from dedup_gui.core.options import SamplingOptions
 from dedup_gui.core.progress import NEVER_CANCELLED, CancelToken
+from dedup_gui.core.scan import sampling
 from dedup_gui.core.types import Probe, Problem, Stage, VideoFile
 
 log = logging.getLogger(__name__)
@@ -66,8 +66,8 @@ def decode_file(path: Path, backend_name: str, options: SamplingOptions) -> Deco
     Raises:
         DecodeError: The file cannot be read; the message is the user-facing reason.
     """
-    from dedup_gui.core.decode.base import DecodeError, get_backend
-    from dedup_gui.core.frames import detect_borders, is_blank, prepare, thumbnail
+    from dedup_gui.core.scan.decode.base import DecodeError, get_backend
+    from dedup_gui.core.scan.frames import detect_borders, is_blank, prepare, thumbnail
 
     with open(path, "rb") as fh:  # permissions and vanished files, reported as such
         if not fh.read(1):
@@ -147,7 +147,7 @@ def _limit_memory() -> None:
 
 def decode_message(path: Path, backend_name: str, options: SamplingOptions) -> tuple[str, Any]:
     """Decode one file; ``("ok", DecodedVideo)`` or ``("error", reason for the user)``."""
-    from dedup_gui.core.decode.base import DecodeError
+    from dedup_gui.core.scan.decode.base import DecodeError
 
     try:
         msg: tuple[str, Any] = ("ok", decode_file(path, backend_name, options))
@@ -212,7 +212,7 @@ class DecodePool:
     """A fixed number of decoder processes fed one file at a time.
 
     Args:
-        backend: Decoder backend name (see :data:`dedup_gui.core.decode.base.BACKENDS`).
+        backend: Decoder backend name (see :data:`dedup_gui.core.scan.decode.base.BACKENDS`).
         options: Sampling options.
         workers: Number of processes.
         timeout: Seconds one file may take before its worker is killed and the file skipped.

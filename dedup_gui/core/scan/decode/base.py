@@ -1,6 +1,6 @@
 """The decoder interface: every backend probes a file and delivers sampled RGB frames.
 
-Backends run inside decoder worker processes (:mod:`dedup_gui.core.workers`), so a decoder that
+Backends run inside decoder worker processes (:mod:`dedup_gui.core.scan.workers`), so a decoder that
 crashes or hangs on a broken file cannot take the application down.
 """
 
@@ -16,7 +16,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from dedup_gui.core.sampling import Strategy
+from dedup_gui.core.scan.sampling import Strategy
 from dedup_gui.core.types import Probe
 
 
@@ -154,8 +154,8 @@ def explain_unopenable(path: Path) -> str | None:
 
 
 BACKENDS: dict[str, str] = {
-    "pyav": "dedup_gui.core.decode.pyav_backend:PyAVBackend",
-    "opencv": "dedup_gui.core.decode.opencv_backend:OpenCVBackend",
+    "pyav": "dedup_gui.core.scan.decode.pyav_backend:PyAVBackend",
+    "opencv": "dedup_gui.core.scan.decode.opencv_backend:OpenCVBackend",
 }
 
 

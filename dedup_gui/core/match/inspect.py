@@ -11,14 +11,14 @@ from pathlib import Path
 
 import numpy as np
 
-from dedup_gui.core import similarity as sim
-from dedup_gui.core.cache import FeatureCache
-from dedup_gui.core.embed import Embedder
-from dedup_gui.core.features import extract_features
-from dedup_gui.core.matching import prepare_videos
+from dedup_gui.core.analyse.embed import Embedder
+from dedup_gui.core.analyse.features import extract_features
+from dedup_gui.core.library.cache import FeatureCache
+from dedup_gui.core.match import similarity as sim
+from dedup_gui.core.match.matching import prepare_videos
+from dedup_gui.core.match.refine import PairMatch, compare
 from dedup_gui.core.options import ScanOptions
 from dedup_gui.core.progress import NEVER_CANCELLED, NULL_PROGRESS, CancelToken
-from dedup_gui.core.refine import PairMatch, compare
 from dedup_gui.core.types import Probe, VideoFile
 
 

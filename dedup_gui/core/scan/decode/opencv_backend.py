@@ -8,14 +8,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from dedup_gui.core.decode.base import (
+from dedup_gui.core.scan.decode.base import (
     DecodeError,
     DecoderBackend,
     ProbeInfo,
     explain_unopenable,
     scaled_size,
 )
-from dedup_gui.core.sampling import Strategy
+from dedup_gui.core.scan.sampling import Strategy
 from dedup_gui.core.types import Probe
 
 

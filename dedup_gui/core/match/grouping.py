@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dedup_gui.core.refine import PairMatch
+from dedup_gui.core.match.refine import PairMatch
 from dedup_gui.core.types import (
     DuplicateGroup,
     GroupKind,

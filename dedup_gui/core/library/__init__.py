@@ -1,0 +1,1 @@
+"""What persists between scans: the SQLite feature cache (and the library index)."""
