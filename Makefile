@@ -34,9 +34,10 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-## Speed and memory benchmark: make bench DIR=../shared/data/videos
+## Speed and memory benchmark, with the PDQ reference: make bench DIR=../shared/data/videos
 bench: $(STAMP)
-	$(BIN)/python scripts/benchmark.py $(DIR)
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python scripts/benchmark.py $(DIR) $(ARGS)
 
 ## Accuracy on a benchmark set: make accuracy LIBRARY=/tmp/ndv-dev/library TRUTH=/tmp/ndv-dev/dev_truth.json
 accuracy: $(STAMP)

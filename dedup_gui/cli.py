@@ -24,6 +24,7 @@ from typing import Any
 
 from dedup_gui import __version__
 from dedup_gui.core.analyse.models import DEFAULT_MODEL, MODELS
+from dedup_gui.core.analyse.runtime import RUNTIMES, apply_max_isa
 from dedup_gui.core.errors import ScanError
 from dedup_gui.core.options import (
     VIDEO_EXTENSIONS,
@@ -193,6 +194,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     e.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     e.add_argument(
+        "--runtime",
+        choices=list(RUNTIMES),
+        default=_DEF.model.runtime,
+        help="where the network runs: auto (OpenVINO int8 on the CPU, torch on CUDA), "
+        "openvino or torch (default %(default)s)",
+    )
+    e.add_argument(
+        "--input-size",
+        type=int,
+        choices=(160, 224),
+        default=_DEF.sampling.size,
+        help="model input side in pixels: 224 is ~2x slower (default %(default)s)",
+    )
+    e.add_argument(
+        "--max-isa",
+        choices=("avx2",),
+        help="use at most this CPU instruction set (as on most laptops; for benchmarks)",
+    )
+    e.add_argument(
+        "--no-canvas",
+        action="store_true",
+        help="do not look for a picture inside a canvas (picture-in-picture, vertical "
+        "reposts, frames, templates)",
+    )
+    e.add_argument(
         "--fps",
         type=_positive(float),
         default=_DEF.sampling.fps,
@@ -263,8 +289,12 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
             fps=args.fps,
             min_frames=min(args.min_frames, args.max_frames),
             max_frames=args.max_frames,
+            size=args.input_size,
+            find_picture=not args.no_canvas,
         ),
-        model=ModelOptions(name=args.model, weights=args.weights, device=args.device),
+        model=ModelOptions(
+            name=args.model, weights=args.weights, device=args.device, runtime=args.runtime
+        ),
         match=MatchOptions(
             threshold=args.threshold,
             duration_tolerance=args.duration_tolerance,
@@ -355,6 +385,7 @@ def _bench_pairs(result: Any) -> list[tuple[str, str, float]]:
 
 def run_scan(args: argparse.Namespace) -> int:
     """The ``scan`` command."""
+    apply_max_isa(args.max_isa)  # before torch or OpenVINO compute anything
     from dedup_gui.core.pipeline import scan
     from dedup_gui.core.review import export
 

@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dedup_gui.core import sampling  # noqa: E402
 from dedup_gui.core.options import DiscoveryOptions, SamplingOptions  # noqa: E402
+from dedup_gui.core.scan import sampling  # noqa: E402
 from dedup_gui.core.scan.decode.base import DecodeError, get_backend  # noqa: E402
 from dedup_gui.core.scan.discovery import discover  # noqa: E402
 from dedup_gui.core.scan.sampling import Strategy  # noqa: E402

@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from dedup_gui import cli  # noqa: E402
-from dedup_gui.core import export  # noqa: E402
 from dedup_gui.core.pipeline import scan  # noqa: E402
+from dedup_gui.core.review import export  # noqa: E402
 
 ABLATIONS = {"regions", "temporal", "verify", "whiten", "suppress", "flip", "borders"}
 

@@ -14,7 +14,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 def _isolated_user_dirs(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Cache, config, data and torch folders of the user live in a temporary folder."""
+    """Cache, config, data and torch folders of the user live in a temporary folder; built
+    runtime models in one folder for the session."""
     home = tmp_path_factory.mktemp("home")
     for var, sub in (
         ("XDG_CACHE_HOME", "cache"),
@@ -24,6 +25,8 @@ def _isolated_user_dirs(
     ):
         (home / sub).mkdir()
         monkeypatch.setenv(var, str(home / sub))
+    # the int8 runtime model is built once per session (a user builds it once per machine)
+    monkeypatch.setenv("DEDUP_GUI_MODEL_DIR", str(tmp_path_factory.getbasetemp() / "models"))
 
 
 @pytest.fixture(scope="session")

@@ -484,7 +484,7 @@ class CountingBackend(PyAVBackend):
     name = "counting"
     frames_decoded = 0
 
-    def read(self, path, info, timestamps, strategy, max_side):
+    def read(self, path, info, timestamps, strategy, max_side, grey=False):
         from dedup_gui.core.scan.decode import pyav_backend
 
         original = pyav_backend._decode_frames
@@ -496,7 +496,7 @@ class CountingBackend(PyAVBackend):
 
         pyav_backend._decode_frames = counting
         try:
-            yield from super().read(path, info, timestamps, strategy, max_side)
+            yield from super().read(path, info, timestamps, strategy, max_side, grey)
         finally:
             pyav_backend._decode_frames = original
 

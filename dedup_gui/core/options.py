@@ -50,13 +50,15 @@ class SamplingOptions:
     fps: float = 1.0
     min_frames: int = 12
     max_frames: int = 90
-    size: int = 224  # model input side in pixels
+    size: int = 160  # model input side in pixels (docs/BENCHMARKS.md: 160 vs 224)
     crop_borders: bool = True  # remove black (or any solid, static) bars before embedding
+    find_picture: bool = True  # analyse the picture inside a canvas (scan/canvas.py)
 
     @property
     def key(self) -> str:
         """The part of the feature-cache key that depends on sampling."""
         key = f"fps={self.fps:g},min={self.min_frames},max={self.max_frames},size={self.size}"
+        key += ",canvas" if self.find_picture else ""
         return key if self.crop_borders else key + ",borders=kept"
 
 
@@ -75,6 +77,8 @@ class MatchOptions:
         flip: Also match mirrored copies.
         rotation: Also match copies whose picture is turned by 90, 180 or 270 degrees (or
             upside down).
+        zoom: Give near misses a second look through windows of the picture (zoomed and
+            cropped copies).
         suppress_common: Down-weight frames that match many unrelated videos (logos, intros,
             watermarks, title cards).
         regions: Compare frames region by region (ViSiL chamfer); off compares one vector
@@ -90,6 +94,7 @@ class MatchOptions:
     partial: bool = True
     flip: bool = True
     rotation: bool = True
+    zoom: bool = True
     suppress_common: bool = True
     regions: bool = True
     temporal: bool = True
@@ -105,14 +110,15 @@ class ModelOptions:
         name: A model from :data:`dedup_gui.core.analyse.models.MODELS`.
         weights: A local weights file that overrides the model's default weights.
         device: ``auto`` (CUDA when present, else CPU), ``cpu`` or ``cuda``.
-        batch_size: Frames per forward pass (each with its mirror image, so twice as many
-            images). Cancel is checked between batches: 8 keeps a batch at ~2 s on a 2-core
-            AVX2 CPU (16 took ~4.6 s) and was no slower (3.8 vs 3.5 frames/s there).
+        runtime: ``auto`` (OpenVINO int8 on the CPU, torch on CUDA), ``openvino`` or
+            ``torch`` (see :mod:`dedup_gui.core.analyse.runtime`).
+        batch_size: Frames per forward pass. Cancel is checked between batches.
     """
 
     name: str = "resnet50-augnet"
     weights: Path | None = None
     device: str = "auto"
+    runtime: str = "auto"
     batch_size: int = 8
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from dedup_gui.core.analyse.embed import Embedder
 from dedup_gui.core.analyse.features import extract_features, feature_key
 from dedup_gui.core.library.cache import FeatureCache
-from dedup_gui.core.match import rotation
+from dedup_gui.core.match import rotation, zoom
 from dedup_gui.core.match.grouping import Unit
 from dedup_gui.core.match.matching import match
 from dedup_gui.core.options import ScanOptions
@@ -124,10 +124,13 @@ def scan(
         counts["identical_sets"] = len(ident.sets)
 
         progress.stage("features")
+        inner: dict[str, float] = {}
         with timer.stage("features"):
             analysed, feat_problems = extract_features(
-                reps, opts, embedder, cache, progress, token, counts
+                reps, opts, embedder, cache, progress, token, counts, inner
             )
+        # inside the features stage: model preparation, forward passes, decoder processes
+        timer.seconds.update({f"features.{k}": v for k, v in inner.items()})
         problems += feat_problems
 
         def info(f: VideoFile, probe: Probe | None) -> VideoInfo:
@@ -164,9 +167,27 @@ def scan(
                 opts.match.flip,
                 token,
             ) as rotator,
+            zoom.Zoomer(
+                feature_key(opts, embedder),
+                opts.decoder,
+                opts.sampling,
+                opts.file_timeout,
+                embedder,
+                cache,
+                opts.match.flip,
+                token,
+            ) as zoomer,
         ):
             _, groups = match(
-                units, feats, opts, embedder.spec.name, progress, token, counts, rotator
+                units,
+                feats,
+                opts,
+                embedder.prior(opts.sampling.size),
+                progress,
+                token,
+                counts,
+                rotator,
+                zoomer=zoomer,
             )
         counts["groups"] = len(groups)
         counts["duplicates"] = sum(len(g.members) - 1 for g in groups)

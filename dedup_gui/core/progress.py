@@ -84,6 +84,7 @@ ProgressCallback = Callable[[ProgressEvent], None]
 DEFAULT_WEIGHTS: dict[str, float] = {
     "discover": 0.03,
     "hash": 0.04,
+    "model": 0.0,
     "features": 0.83,
     "match": 0.10,
 }
@@ -91,6 +92,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 STAGE_LABELS: dict[str, str] = {
     "discover": "Finding videos",
     "hash": "Checking identical files",
+    "model": "Preparing the analysis model (first use only)",
     "features": "Reading and analysing videos",
     "match": "Comparing videos",
 }

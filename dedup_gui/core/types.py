@@ -109,11 +109,13 @@ class VideoFeatures:
             same moments (not just the same scene).
         informative: (n,) bool; False for near-uniform (black, white, flat) frames, which are
             never evidence for a match.
-        crop: (x0, y0, x1, y1) the picture area after black-border removal, in pixels of the
-            decoded frame.
-        probes: (k, 3, r, d_r) float16 region vectors of a few frames turned by 90, 180 and
-            270 degrees (finds rotated copies), or None.
-        probe_index: (k,) indices of those frames.
+        crop: (x0, y0, x1, y1) the picture area (black borders and any canvas removed), in
+            pixels of the decoded frame.
+        full_regions: When the picture sits inside a canvas (picture-in-picture, vertical
+            repost, frame, template): region vectors of the whole frame (borders removed), a
+            second view for matching; else None.
+        full_thumbs: The thumbnails of that view, or None.
+        full_crop: The area of that view, or None.
     """
 
     timestamps: np.ndarray
@@ -122,8 +124,9 @@ class VideoFeatures:
     thumbs: np.ndarray
     informative: np.ndarray
     crop: tuple[int, int, int, int]
-    probes: np.ndarray | None = None
-    probe_index: np.ndarray | None = None
+    full_regions: np.ndarray | None = None
+    full_thumbs: np.ndarray | None = None
+    full_crop: tuple[int, int, int, int] | None = None
 
     @property
     def n_frames(self) -> int:

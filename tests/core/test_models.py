@@ -11,7 +11,7 @@ from dedup_gui.core.options import ModelOptions
 
 def test_default_weights_are_found_offline_without_importing_the_package():
     code = (
-        "import sys; from dedup_gui.core import models;"
+        "import sys; from dedup_gui.core.analyse import models;"
         "p = models.resolve_weights(models.get_spec('resnet50-augnet'));"
         "assert p.name == 'model.pth' and p.stat().st_size > 90e6, p;"
         "assert 'imgsim' not in sys.modules"

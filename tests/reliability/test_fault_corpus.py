@@ -187,9 +187,11 @@ def test_memory_cap_turns_a_huge_allocation_into_a_problem(tmp_path):
 def test_rotation_is_honoured_in_engine_frames_and_thumbnails(corpus):
     d = decode_file(corpus.rotated, "pyav", SamplingOptions())
     assert (d.probe.width, d.probe.height, d.probe.rotation) == (320, 180, 90)
-    x0, y0, x1, y1 = d.crop
+    x0, y0, x1, y1 = d.full_crop or d.crop
     assert x1 - x0 > y1 - y0  # decoded landscape, as displayed
-    for frame in d.frames:  # model input (square grey): the white block is top-left
+    # model input (square grey), the whole frame (the static white block may read as a canvas
+    # around the moving scene): the white block is top-left
+    for frame in d.frames if d.full_frames is None else d.full_frames:
         assert is_upright(frame, landscape=False)
     try:
         from dedup_gui.core.review.thumbnails import decode_frames

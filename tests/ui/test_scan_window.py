@@ -166,6 +166,11 @@ def test_missing_weights_show_download_progress_then_the_engines_message(
         raise models.WeightsUnavailable(message)
 
     monkeypatch.setattr(models, "build", build)
+    # no model built earlier in this session or on disk: the weights are needed
+    from dedup_gui.core.analyse import runtime
+
+    monkeypatch.setattr(runtime, "_LOADED", {})
+    monkeypatch.setenv("DEDUP_GUI_MODEL_DIR", str(tmp_path / "models"))
     w = make_window()  # no shared embedder: the window builds its own
     w.folders.add_folders([lib])
     downloads, labels = [], []

@@ -2,16 +2,19 @@
 
 The recipe (measured on the dev set, see docs/ACCURACY.md):
 
-1. The frame (borders already cropped, resized to a square) is turned to grey and
-   histogram-equalised: invariant to brightness, contrast, gamma, saturation and grayscale
+1. The frame (borders already cropped, resized to a square of the model input size) is grey
+   and histogram-equalised: invariant to brightness, contrast, gamma, saturation and grayscale
    copies.
-2. The frame and its mirror image go through the backbone; the last feature map is max-pooled
-   over a 3x3 grid (nine region vectors, each L2-normalised).
-3. Each region vector is added to the mirror frame's vector of the mirrored region, which makes
-   the set of regions identical for a video and its mirrored copy (region chamfer similarity
-   ignores region order).
-4. A fixed random orthogonal projection reduces the vectors to 256 dimensions (cache size),
-   then they are L2-normalised and stored as float16.
+2. One forward pass (:mod:`.runtime`: OpenVINO int8 on the CPU, torch float16 on CUDA); the
+   last feature map is max-pooled over a 3x3 grid: nine region vectors, each L2-normalised.
+3. A fixed projection reduces each region vector to 256 dimensions (cache size) and makes it
+   **mirror-invariant in the same step**: the projection is ``(I + F) P``, where P is a fixed
+   random orthonormal projection and F the linear map that takes a region's features to the
+   features of the same region mirrored (fitted once on unrelated pictures by
+   ``scripts/fit_recipe.py`` and shipped per model and input size). A frame and its mirror
+   image get the same set of region vectors without embedding the mirror image: one forward
+   pass instead of two. Where no map is shipped, the mirror image is embedded (two passes).
+4. The vectors are L2-normalised and stored as float16.
 
 Whitening is *not* applied here: it depends on the library and is done at match time
 (:mod:`dedup_gui.core.match.similarity`).
@@ -20,28 +23,27 @@ Whitening is *not* applied here: it depends on the library and is done at match 
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from importlib import resources
 
 import numpy as np
 
-from dedup_gui.core.analyse import models
+from dedup_gui.core.analyse import models, runtime
 from dedup_gui.core.options import ModelOptions
 from dedup_gui.core.progress import NEVER_CANCELLED, CancelToken
 
-if TYPE_CHECKING:
-    import torch
-
 log = logging.getLogger(__name__)
 
-RECIPE_VERSION = "grayeq-max3x3-flipsym-proj256-v1"
+RECIPE = "grayeq-max3x3-flipproj256-v2"
 GRID = 3
 DIM = 256
 # Region index of the mirror image: (row, col) <-> (row, GRID-1-col).
-# Quarter turns (np.rot90's k) embedded for the rotation probes.
-ROTATIONS = (1, 2, 3)
 MIRROR = np.array([r * GRID + (GRID - 1 - c) for r in range(GRID) for c in range(GRID)])
+# Quarter turns (np.rot90's k) of the rotated-copy analysis.
+ROTATIONS = (1, 2, 3)
 
 
 @lru_cache(maxsize=4)
@@ -66,6 +68,41 @@ def projection(in_dim: int, out_dim: int = DIM) -> np.ndarray:
     return q.astype(np.float32)
 
 
+@dataclass(frozen=True, eq=False)
+class Recipe:
+    """What ships per model and input size (``dedup_gui/core/data/recipe-<model>-<size>.npz``).
+
+    Attributes:
+        projection: (c, 256) mirror-symmetrising projection of region vectors.
+        prior_mean: (256,) generic mean of region vectors (whitening prior).
+        prior_cov: (256, 256) generic covariance of region vectors.
+    """
+
+    projection: np.ndarray
+    prior_mean: np.ndarray
+    prior_cov: np.ndarray
+
+
+def recipe_name(model: str, size: int) -> str:
+    """File name of the shipped recipe of ``model`` at input ``size``."""
+    return f"recipe-{model}-{size}.npz"
+
+
+@lru_cache(maxsize=8)
+def load_recipe(model: str, size: int) -> Recipe | None:
+    """The shipped recipe of ``model`` at ``size``, or None when none ships."""
+    try:
+        ref = resources.files("dedup_gui.core.data").joinpath(recipe_name(model, size))
+        with ref.open("rb") as fh, np.load(io.BytesIO(fh.read()), allow_pickle=False) as z:
+            return Recipe(
+                z["projection"].astype(np.float32),
+                z["mean"].astype(np.float64),
+                z["cov"].astype(np.float64),
+            )
+    except (FileNotFoundError, ModuleNotFoundError, KeyError, OSError):
+        return None
+
+
 def equalize(frames: np.ndarray) -> np.ndarray:
     """Histogram-equalise grey frames (n, h, w) uint8."""
     import cv2
@@ -73,40 +110,34 @@ def equalize(frames: np.ndarray) -> np.ndarray:
     return np.stack([cv2.equalizeHist(f) for f in frames]) if len(frames) else frames
 
 
-def pick_device(name: str) -> str:
-    """``auto`` -> ``cuda`` when a GPU is usable, else ``cpu``."""
-    import torch
+def pool_grid(fmap: np.ndarray, grid: int = GRID) -> np.ndarray:
+    """Adaptive max pooling of (b, c, h, w) maps into (b, grid*grid, c) region vectors.
 
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        log.warning("CUDA requested but not available; using the CPU")
-        return "cpu"
-    return name
+    Bins as in torch's ``adaptive_max_pool2d``: bin i spans ``[floor(i*h/g), ceil((i+1)*h/g))``.
+    """
+    b, c, h, w = fmap.shape
+    out = np.empty((b, grid * grid, c), np.float32)
+    for i in range(grid):
+        y0, y1 = (i * h) // grid, -((-(i + 1) * h) // grid)
+        rows = fmap[:, :, y0:y1].max(axis=2)
+        for j in range(grid):
+            x0, x1 = (j * w) // grid, -((-(j + 1) * w) // grid)
+            out[:, i * grid + j] = rows[:, :, x0:x1].max(axis=2)
+    return out
 
 
-def _fast_dtype(device: str) -> Any:
-    """bfloat16 where the CPU has native support (AMX/AVX512-BF16), float16 on CUDA."""
-    import torch
-
-    if device.startswith("cuda"):
-        return torch.float16
-    try:
-        if torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported():
-            return torch.bfloat16
-    except AttributeError:  # older torch
-        pass
-    return None
+def _l2(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    return x / (np.linalg.norm(x, axis=axis, keepdims=True) + 1e-8)
 
 
 class Embedder:
     """Turns prepared grey frames into region and frame vectors.
 
-    Build with options, call :meth:`load` (slow: builds the network and reads the weights),
-    then :meth:`embed` batches.
+    Build with options, call :meth:`load` (slow the first time: builds or reads the runtime
+    model), then :meth:`embed` batches.
 
     Args:
-        options: Which model, weights and device.
+        options: Which model, weights, device and runtime.
         download_progress: Receives (bytes, total) while weights download on first use.
     """
 
@@ -118,32 +149,82 @@ class Embedder:
         self.options = options or ModelOptions()
         self.spec = models.get_spec(self.options.name)
         self._download_progress = download_progress
-        self._net: torch.nn.Module | None = None
+        self._runtime: runtime.Runtime | None = None
+        self._size = 0
         self._device = "cpu"
-        self._dtype: Any = None
-        self._proj: np.ndarray | None = None
 
     @property
     def key(self) -> str:
         """Identity of the features this embedder produces (part of the cache key)."""
-        return f"{models.weights_identity(self.spec, self.options.weights)}|{RECIPE_VERSION}"
+        return f"{models.weights_identity(self.spec, self.options.weights)}|{RECIPE}"
 
     @property
     def device(self) -> str:
         """The device the network runs on (after :meth:`load`)."""
         return self._device
 
-    def load(self) -> None:
-        """Build the network with its weights (raises WeightsUnavailable with advice)."""
-        if self._net is not None:
-            return
-        import torch
+    @property
+    def runtime_name(self) -> str:
+        """Which runtime runs the forward pass (after :meth:`load`), e.g. ``openvino-int8``."""
+        return self._runtime.name if self._runtime is not None else ""
 
-        net = models.build(self.spec, self.options.weights, self._download_progress)
-        self._device = pick_device(self.options.device)
-        self._dtype = _fast_dtype(self._device)
-        self._net = net.to(self._device).to(memory_format=torch.channels_last)
-        log.info("model %s on %s (%s)", self.spec.name, self._device, self._dtype or "float32")
+    def prior(self, size: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """The generic whitening prior (mean, covariance) of region vectors at ``size``."""
+        rec = load_recipe(self.spec.name, size)
+        return None if rec is None else (rec.prior_mean, rec.prior_cov)
+
+    def load(
+        self,
+        size: int = 160,
+        notify: runtime.Notify | None = None,
+    ) -> None:
+        """Make the network ready for frames of ``size`` pixels.
+
+        Args:
+            size: Model input side.
+            notify: Receives a message when a model must be built first (first use).
+
+        Raises:
+            WeightsUnavailable: No weights can be had (the message says how to fix it).
+        """
+        if self._runtime is not None and self._size == size:
+            return
+        choice = self.options.runtime
+        device = "cpu"
+        if choice in ("auto", "torch"):
+            device = runtime.pick_device(self.options.device)
+        rt: runtime.Runtime | None = None
+        if device == "cpu" and choice in ("auto", "openvino") and runtime.openvino_available():
+            try:
+                rt = runtime.build_openvino(
+                    self.spec,
+                    self.options.weights,
+                    size,
+                    models.weights_identity(self.spec, self.options.weights),
+                    notify,
+                    progress=self._download_progress,
+                )
+            except models.WeightsUnavailable:
+                raise
+            except Exception as exc:  # an OpenVINO failure falls back to torch, loudly
+                log.warning("OpenVINO could not build the model (%s); using torch", exc)
+        if rt is None:
+            if choice == "openvino":
+                log.warning("OpenVINO is not available; using torch")
+            rt = runtime.build_torch(
+                self.spec, self.options.weights, device, self._download_progress
+            )
+        self._runtime, self._size, self._device = rt, size, device
+        log.info("model %s at %d px on %s (%s)", self.spec.name, size, device, rt.name)
+
+    def _maps(self, eq: np.ndarray, token: CancelToken) -> np.ndarray:
+        assert self._runtime is not None
+        bs = max(1, self.options.batch_size)
+        outs = []
+        for i in range(0, len(eq), bs):
+            token.raise_if_cancelled()
+            outs.append(pool_grid(self._runtime.run(eq[i : i + bs])))
+        return np.concatenate(outs)
 
     def embed(
         self, grey: np.ndarray, mirror: bool = True, token: CancelToken = NEVER_CANCELLED
@@ -152,8 +233,8 @@ class Embedder:
 
         Args:
             grey: (n, s, s) uint8 grey frames, borders removed.
-            mirror: Make the vectors mirror-invariant (embeds each frame twice); without it a
-                mirrored copy is not recognised, at half the cost.
+            mirror: Make the vectors mirror-invariant (the shipped projection does it in the
+                same pass; without one, the mirror image is embedded too).
             token: Checked between batches (raises Cancelled), so a cancel does not wait for a
                 long video to finish.
 
@@ -161,70 +242,22 @@ class Embedder:
             ``(regions, vectors)``: (n, 9, 256) float16 region vectors and (n, 256) float32
             frame vectors, all L2-normalised.
         """
-        if self._net is None:
-            self.load()
-        assert self._net is not None
-        import torch
-
         n = len(grey)
         if n == 0:
             return np.zeros((0, GRID * GRID, DIM), np.float16), np.zeros((0, DIM), np.float32)
+        size = int(grey.shape[1])
+        if self._runtime is None or self._size != size:
+            self.load(size)
         eq = equalize(grey)
-        mean = torch.tensor(self.spec.mean, device=self._device).view(1, 3, 1, 1)
-        std = torch.tensor(self.spec.std, device=self._device).view(1, 3, 1, 1)
-        outs = []
-        bs = max(1, self.options.batch_size)
-        with torch.inference_mode():
-            for i in range(0, n, bs):
-                token.raise_if_cancelled()
-                x = torch.from_numpy(eq[i : i + bs]).to(self._device).float().div_(255.0)
-                x = (x.unsqueeze(1).expand(-1, 3, -1, -1) - mean) / std
-                if mirror:
-                    x = torch.cat([x, x.flip(3)])
-                x = x.contiguous(memory_format=torch.channels_last)
-                if self._dtype is not None:
-                    with torch.autocast(self._device.split(":")[0], dtype=self._dtype):
-                        fmap = self._net(x)[-1]
-                else:
-                    fmap = self._net(x)[-1]
-                pooled = torch.nn.functional.adaptive_max_pool2d(fmap.float(), GRID)
-                outs.append(pooled.flatten(2).transpose(1, 2).cpu().numpy())  # (2b, 9, C)
-        regions = self._symmetrise(outs) if mirror else _l2(np.concatenate(outs))
-        if self._proj is None or self._proj.shape[0] != regions.shape[-1]:
-            self._proj = projection(regions.shape[-1])
-        reg = _l2(regions @ self._proj)
+        regions = _l2(self._maps(eq, token))  # (n, 9, c)
+        recipe = load_recipe(self.spec.name, size) if mirror else None
+        if recipe is not None and recipe.projection.shape[0] == regions.shape[-1]:
+            proj = recipe.projection
+        else:
+            proj = projection(regions.shape[-1])
+            if mirror:  # no mirror map ships for this model and size: embed the mirror image
+                flipped = _l2(self._maps(np.ascontiguousarray(eq[:, :, ::-1]), token))
+                regions = _l2(regions + flipped[:, MIRROR])
+        reg = _l2(regions @ proj)
         vec = _l2(reg.mean(axis=1))
         return reg.astype(np.float16), vec.astype(np.float32)
-
-    def embed_rotations(
-        self, grey: np.ndarray, mirror: bool = True, token: CancelToken = NEVER_CANCELLED
-    ) -> np.ndarray:
-        """Region vectors of frames turned by 90, 180 and 270 degrees.
-
-        Args:
-            grey: (k, s, s) uint8 prepared frames.
-            mirror: As in :meth:`embed`.
-            token: As in :meth:`embed`.
-
-        Returns:
-            (k, 3, 9, 256) float16 region vectors.
-        """
-        if len(grey) == 0:
-            return np.zeros((0, 3, GRID * GRID, DIM), np.float16)
-        turned = np.concatenate([np.rot90(grey, k, axes=(1, 2)) for k in ROTATIONS])
-        regions, _ = self.embed(np.ascontiguousarray(turned), mirror=mirror, token=token)
-        n = len(grey)
-        return np.stack([regions[i * n : (i + 1) * n] for i in range(len(ROTATIONS))], axis=1)
-
-    @staticmethod
-    def _symmetrise(outs: list[np.ndarray]) -> np.ndarray:
-        parts = []
-        for out in outs:
-            b = len(out) // 2
-            plain, mirror = _l2(out[:b]), _l2(out[b:])
-            parts.append(_l2(plain + mirror[:, MIRROR]))
-        return np.concatenate(parts)
-
-
-def _l2(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    return x / (np.linalg.norm(x, axis=axis, keepdims=True) + 1e-8)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from pathlib import Path
 
 from dedup_gui.core.analyse.embed import Embedder
 from dedup_gui.core.library.cache import FeatureCache
-from dedup_gui.core.match import rotation
 from dedup_gui.core.options import ScanOptions
 from dedup_gui.core.progress import CancelToken, Progress
 from dedup_gui.core.scan.workers import DecodedVideo, DecodePool
@@ -26,8 +26,7 @@ log = logging.getLogger(__name__)
 def feature_key(options: ScanOptions, embedder: Embedder) -> str:
     """Cache key of the features for these options."""
     mirror = int(options.match.flip)
-    rot = f"|{rotation.PROBE_KEY}" if options.match.rotation else ""
-    return f"{embedder.key}|mirror={mirror}{rot}|{options.sampling.key}|dec={options.decoder}"
+    return f"{embedder.key}|mirror={mirror}|{options.sampling.key}|dec={options.decoder}"
 
 
 def _still_same(file: VideoFile) -> str | None:
@@ -47,6 +46,9 @@ def _features(
     decoded: DecodedVideo, embedder: Embedder, mirror: bool, token: CancelToken
 ) -> VideoFeatures:
     regions, vectors = embedder.embed(decoded.frames, mirror=mirror, token=token)
+    full = None
+    if decoded.full_frames is not None:  # a picture inside a canvas: the whole frame too
+        full, _ = embedder.embed(decoded.full_frames, mirror=mirror, token=token)
     return VideoFeatures(
         timestamps=decoded.timestamps,
         vectors=vectors,
@@ -54,6 +56,9 @@ def _features(
         thumbs=decoded.thumbs,
         informative=decoded.informative,
         crop=decoded.crop,
+        full_regions=full,
+        full_thumbs=decoded.full_thumbs if full is not None else None,
+        full_crop=decoded.full_crop if full is not None else None,
     )
 
 
@@ -65,8 +70,15 @@ def extract_features(
     progress: Progress,
     token: CancelToken,
     counts: dict[str, int],
+    seconds: dict[str, float] | None = None,
 ) -> tuple[dict[Path, tuple[Probe, VideoFeatures]], list[Problem]]:
-    """Probe, decode and embed ``files``, reading and filling the cache."""
+    """Probe, decode and embed ``files``, reading and filling the cache.
+
+    ``seconds``, when given, receives where the time went: ``model`` (making the network
+    ready), ``embed`` (forward passes, in this thread) and ``decode`` (the decoder processes'
+    own time, summed over files; they run in parallel with embedding).
+    """
+    seconds = {} if seconds is None else seconds
     key = feature_key(options, embedder)
     decoder_key = f"{options.decoder}|{options.sampling.key}"
     out: dict[Path, tuple[Probe, VideoFeatures]] = {}
@@ -91,7 +103,13 @@ def extract_features(
     progress.update(done, total)
     if not todo:
         return out, problems
-    embedder.load()  # fails fast, before any decoding, when no weights can be had
+    # fails fast, before any decoding, when no weights can be had; the first scan with a model
+    # builds its runtime model (a minute at most), shown as its own stage
+    start = time.perf_counter()
+    embedder.load(options.sampling.size, lambda _: progress.stage("model"))
+    seconds["model"] = round(time.perf_counter() - start, 3)
+    progress.stage("features")
+    progress.update(done, total)
     with DecodePool(
         options.decoder, options.sampling, options.decode_workers, options.file_timeout, token
     ) as pool:
@@ -108,9 +126,10 @@ def extract_features(
                 problems.append(Problem(f.path, Stage.DECODE, changed))
                 continue
             token.raise_if_cancelled()
+            start = time.perf_counter()
             feats = _features(result, embedder, options.match.flip, token)
-            if options.match.rotation:
-                feats = rotation.add_probes(feats, result.frames, embedder, token)
+            seconds["embed"] = round(seconds.get("embed", 0.0) + time.perf_counter() - start, 3)
+            seconds["decode"] = round(seconds.get("decode", 0.0) + result.seconds, 3)
             counts["decoded"] = counts.get("decoded", 0) + 1
             counts["frames_decoded"] = counts.get("frames_decoded", 0) + feats.n_frames
             for w in result.warnings:

@@ -2,7 +2,7 @@
 
 Rows are keyed by the file's path and the *feature key* (model, weights, recipe and sampling
 settings) and remember the file's size and mtime_ns: a row whose size or mtime differ is stale
-and ignored. Arrays are stored as ``.npz`` bytes (never pickled); probes as JSON.
+and ignored. Arrays are stored as ``.npz`` bytes (never pickled); file probes as JSON.
 
 Crash safety: the database runs in WAL mode and the scan commits every few files (and at least
 every two seconds), so a scan that is killed loses at most the last batch and the next scan
@@ -77,9 +77,10 @@ def encode_features(f: VideoFeatures) -> bytes:
         "informative": f.informative,
         "crop": np.asarray(f.crop, dtype=np.int32),
     }
-    if f.probes is not None and f.probe_index is not None:
-        arrays["probes"] = f.probes
-        arrays["probe_index"] = f.probe_index
+    if f.full_regions is not None and f.full_thumbs is not None and f.full_crop is not None:
+        arrays["full_regions"] = f.full_regions
+        arrays["full_thumbs"] = f.full_thumbs
+        arrays["full_crop"] = np.asarray(f.full_crop, dtype=np.int32)
     buf = io.BytesIO()
     np.savez(buf, **arrays)  # type: ignore[arg-type]
     return buf.getvalue()
@@ -89,6 +90,8 @@ def decode_features(data: bytes) -> VideoFeatures:
     """Inverse of :func:`encode_features`."""
     with np.load(io.BytesIO(data), allow_pickle=False) as z:
         crop = tuple(int(x) for x in z["crop"])
+        full = "full_regions" in z.files
+        fc = tuple(int(x) for x in z["full_crop"]) if full else None
         return VideoFeatures(
             timestamps=z["timestamps"],
             vectors=z["vectors"],
@@ -96,8 +99,9 @@ def decode_features(data: bytes) -> VideoFeatures:
             thumbs=z["thumbs"],
             informative=z["informative"].astype(bool),
             crop=(crop[0], crop[1], crop[2], crop[3]),
-            probes=z["probes"] if "probes" in z.files else None,
-            probe_index=z["probe_index"] if "probe_index" in z.files else None,
+            full_regions=z["full_regions"] if full else None,
+            full_thumbs=z["full_thumbs"] if full else None,
+            full_crop=(fc[0], fc[1], fc[2], fc[3]) if fc else None,
         )
 
 

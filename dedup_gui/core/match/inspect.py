@@ -95,7 +95,7 @@ def pair_details(
     (probe_a, fa), (probe_b, fb) = got[files[0].path], got[files[1].path]
     whitening = sim.fit_whitening(
         [fa.regions[fa.informative], fb.regions[fb.informative]],
-        sim.load_prior(embedder.spec.name),
+        embedder.prior(opts.sampling.size),
     )
     (pa, pb), _ = prepare_videos([fa, fb], [probe_a.duration, probe_b.duration], whitening)
     match = compare(pa, pb, opts.match)

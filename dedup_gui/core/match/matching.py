@@ -13,7 +13,7 @@ from dataclasses import replace
 import numpy as np
 
 from dedup_gui.core.match import candidates as knn
-from dedup_gui.core.match import rotation, similarity
+from dedup_gui.core.match import rotation, similarity, views, zoom
 from dedup_gui.core.match.cluster import cluster, durations_compatible
 from dedup_gui.core.match.grouping import Unit, build_groups
 from dedup_gui.core.match.refine import PairMatch, Prepared, compare
@@ -40,54 +40,78 @@ def common_weight(common: np.ndarray, limit: float) -> np.ndarray:
     return (np.minimum(1.0, limit / np.maximum(common, 1)) ** 2).astype(np.float32)
 
 
+def _view(
+    i: int,
+    f: VideoFeatures,
+    regions: np.ndarray,
+    thumbs: np.ndarray,
+    duration: float,
+    whitening: similarity.Whitening,
+    weights: np.ndarray | None = None,
+) -> Prepared:
+    idx = np.nonzero(f.informative)[0]
+    reg = (
+        whitening.apply(regions[idx]) if len(idx) else np.zeros((0, *regions.shape[1:]), np.float32)
+    )
+    vec = similarity._l2(reg.mean(axis=1)) if len(idx) else np.zeros((0, regions.shape[-1]))
+    return Prepared(
+        index=i,
+        duration=duration,
+        times=f.timestamps[idx].astype(np.float32),
+        regions=reg,
+        vectors=vec.astype(np.float32),
+        weights=np.ones(len(idx), np.float32) if weights is None else weights,
+        thumbs=thumbs,
+        informative=f.informative,
+        frame_index=idx,
+    )
+
+
 def prepare_videos(
     feats: list[VideoFeatures], durations: list[float], whitening: similarity.Whitening
 ) -> tuple[list[Prepared], list[np.ndarray]]:
     """Whiten the informative frames of each video; also return their frame vectors."""
-    prepared, vectors = [], []
-    for i, f in enumerate(feats):
-        idx = np.nonzero(f.informative)[0]
-        reg = (
-            whitening.apply(f.regions[idx])
-            if len(idx)
-            else np.zeros((0, *f.regions.shape[1:]), np.float32)
-        )
-        vec = (
-            similarity._l2(reg.mean(axis=1))
-            if len(idx)
-            else np.zeros((0, f.regions.shape[-1]), np.float32)
-        )
-        prepared.append(
-            Prepared(
-                index=i,
-                duration=durations[i],
-                times=f.timestamps[idx].astype(np.float32),
-                regions=reg,
-                vectors=vec.astype(np.float32),
-                weights=np.ones(len(idx), np.float32),
-                thumbs=f.thumbs,
-                informative=f.informative,
-                frame_index=idx,
-            )
-        )
-        vectors.append(vec.astype(np.float32))
-    return prepared, vectors
+    prepared = [
+        _view(i, f, f.regions, f.thumbs, durations[i], whitening) for i, f in enumerate(feats)
+    ]
+    return prepared, [p.vectors for p in prepared]
+
+
+def prepare_full_views(
+    feats: list[VideoFeatures], prepared: list[Prepared], whitening: similarity.Whitening
+) -> list[Prepared | None]:
+    """The whole-frame view of videos whose picture sits in a canvas (None for the others).
+
+    It shares its frames' evidence weights with the picture view (same frames).
+    """
+    return [
+        None
+        if f.full_regions is None or f.full_thumbs is None
+        else _view(i, f, f.full_regions, f.full_thumbs, p.duration, whitening, p.weights)
+        for i, (f, p) in enumerate(zip(feats, prepared, strict=True))
+    ]
 
 
 def match(
     units: list[Unit],
     feats: list[VideoFeatures],
     options: ScanOptions,
-    model: str,
+    prior: tuple[np.ndarray, np.ndarray] | None,
     progress: Progress = NULL_PROGRESS,
     token: CancelToken = NEVER_CANCELLED,
     counts: dict[str, int] | None = None,
     rotator: rotation.Rotator | None = None,
+    trace: dict[str, object] | None = None,
+    zoomer: zoom.Zoomer | None = None,
 ) -> tuple[list[PairMatch], list[DuplicateGroup]]:
     """Candidate search, clustering and refinement over analysed units.
 
-    ``rotator`` supplies turned features for rotated candidates (rotation matching is skipped
-    without one).
+    ``prior`` is the generic whitening prior of the recipe (:meth:`Embedder.prior`), blended
+    with the library's own statistics. ``rotator`` supplies turned features for rotated
+    candidates (rotation matching is skipped without one), ``zoomer`` the window views that
+    give near misses a second look (:mod:`.zoom`; skipped without one). ``trace``, when
+    given, receives the intermediate pair sets (``candidates``: kNN pairs, ``refined``: pairs
+    compared), for the per-stage recall of ``scripts/stage_recall.py``.
 
     Returns:
         The refined pairs and the duplicate groups.
@@ -96,36 +120,43 @@ def match(
     mo = options.match
     durations = [u.rep.probe.duration if u.rep.probe else 0.0 for u in units]
     if mo.whiten:
-        whitening = similarity.fit_whitening(
-            [f.regions[f.informative] for f in feats], similarity.load_prior(model)
-        )
+        whitening = similarity.fit_whitening([f.regions[f.informative] for f in feats], prior)
     else:
         whitening = similarity.Whitening.identity(feats[0].regions.shape[-1] if feats else 1)
     prepared, vectors = prepare_videos(feats, durations, whitening)
+    full = prepare_full_views(feats, prepared, whitening)
     token.raise_if_cancelled()
-    neigh = knn.search(vectors, min_sim=CANDIDATE_SIM, token=token)
+    # candidates come from both views of a video shown in a canvas
+    searched = [
+        v if fv is None else np.concatenate([v, fv.vectors])
+        for v, fv in zip(vectors, full, strict=True)
+    ]
+    neigh = knn.search(searched, min_sim=CANDIDATE_SIM, token=token)
     if mo.suppress_common:
         limit = max(COMMON_VIDEOS, COMMON_SHARE * len(units))
         for p, common in zip(prepared, neigh.commonness, strict=True):
-            p.weights[:] = common_weight(common, limit)
+            p.weights[:] = common_weight(common[: len(p.weights)], limit)
     candidates = {pair: 1.0 - best for pair, (_, best) in neigh.pairs.items()}
     tolerance = None if mo.partial else mo.duration_tolerance
     clusters = cluster(len(units), candidates, 1.0 - CANDIDATE_SIM, durations, tolerance)
     counts["candidate_pairs"] = len(neigh.pairs)
     counts["refined_pairs"] = len(clusters.pairs)
+    if trace is not None:
+        trace["candidates"] = set(neigh.pairs)
+        trace["refined"] = set(clusters.pairs)
     matches: list[PairMatch] = []
     for k, (a, b) in enumerate(clusters.pairs):
         if k % 16 == 0:
             token.raise_if_cancelled()
             progress.update(k, len(clusters.pairs))
-        matches.append(compare(prepared[a], prepared[b], mo))
+        matches.append(views.compare_views(prepared[a], prepared[b], full[a], full[b], feats, mo))
     progress.update(len(clusters.pairs), len(clusters.pairs))
     if mo.rotation and rotator is not None:
         matches = _match_rotated(
             units,
             feats,
             prepared,
-            vectors,
+            full,
             whitening,
             matches,
             durations,
@@ -133,16 +164,55 @@ def match(
             rotator,
             token,
             counts,
+            trace,
         )
+    if mo.zoom and zoomer is not None:
+        matches = _match_zoomed(units, prepared, whitening, matches, durations, mo, zoomer, token)
+        counts["zoomed_videos"] = zoomer.computed
     groups = build_groups(units, matches, mo.threshold, mo.partial)
     return matches, groups
+
+
+def _match_zoomed(
+    units: list[Unit],
+    prepared: list[Prepared],
+    whitening: similarity.Whitening,
+    matches: list[PairMatch],
+    durations: list[float],
+    mo: MatchOptions,
+    zoomer: zoom.Zoomer,
+    token: CancelToken,
+) -> list[PairMatch]:
+    """Give near misses a second look through windows of either video (see :mod:`.zoom`)."""
+    out = list(matches)
+    for i, m in enumerate(matches):
+        if m.accepted(mo.threshold, mo.partial) or not m.verified:
+            continue
+        if not zoom.NEAR_MISS <= m.score(mo.partial) < mo.threshold:
+            continue
+        token.raise_if_cancelled()
+        best = m
+        for x, y in ((m.a, m.b), (m.b, m.a)):
+            rep = units[x].rep
+            found = zoomer.views(VideoFile(rep.path, rep.size, rep.mtime_ns, rep.root))
+            for view in found or []:
+                (p,), _ = prepare_videos([view], [durations[x]], whitening)
+                p = replace(p, index=x)
+                r = compare(p, prepared[y], mo) if x < y else compare(prepared[y], p, mo)
+                if r.accepted(mo.threshold, mo.partial) and (
+                    not best.accepted(mo.threshold, mo.partial)
+                    or r.score(mo.partial) > best.score(mo.partial)
+                ):
+                    best = r
+        out[i] = best
+    return out
 
 
 def _match_rotated(
     units: list[Unit],
     feats: list[VideoFeatures],
     prepared: list[Prepared],
-    vectors: list[np.ndarray],
+    whole: list[Prepared | None],
     whitening: similarity.Whitening,
     matches: list[PairMatch],
     durations: list[float],
@@ -150,15 +220,10 @@ def _match_rotated(
     rotator: rotation.Rotator,
     token: CancelToken,
     counts: dict[str, int],
+    trace: dict[str, object] | None = None,
 ) -> list[PairMatch]:
     """Refine rotated candidates found by the turned probes; return the updated matches."""
-    probe_vectors: list[np.ndarray | None] = []
-    for f in feats:
-        if f.probes is None or len(f.probes) == 0:
-            probe_vectors.append(None)
-            continue
-        probe_vectors.append(similarity._l2(whitening.apply(f.probes).mean(axis=2)))
-    found = rotation.probe_candidates(probe_vectors, vectors)
+    found = rotation.probe_candidates(feats)
     accepted = {frozenset((m.a, m.b)) for m in matches if m.accepted(mo.threshold, mo.partial)}
     # Turned copies are matched as full duplicates only (duration gate on, no excerpts): a turned
     # picture is unnatural enough that a short static clip could otherwise "cover" itself in
@@ -167,6 +232,7 @@ def _match_rotated(
     tolerance = mo.duration_tolerance
     by_pair = {frozenset((m.a, m.b)): i for i, m in enumerate(matches)}
     tried = 0
+    refined: set[tuple[int, int]] = set()
     for (a, b), (_, k) in sorted(found.items(), key=lambda kv: -kv[1][0]):
         pair = frozenset((a, b))
         if pair in accepted or not durations_compatible(durations[a], durations[b], tolerance):
@@ -175,10 +241,12 @@ def _match_rotated(
         rep = units[a].rep
         turned = rotator.features(VideoFile(rep.path, rep.size, rep.mtime_ns, rep.root), k)
         tried += 1
+        refined.add((min(a, b), max(a, b)))
         if turned is None:
             continue
         (prep,), _ = prepare_videos([turned], [durations[a]], whitening)
-        m = compare(replace(prep, index=a), prepared[b], full)
+        other = whole[b] or prepared[b]  # whole frames on both sides
+        m = compare(replace(prep, index=a), other, full)
         if not m.accepted(full.threshold, False):
             continue
         deg = 90 * k
@@ -195,4 +263,7 @@ def _match_rotated(
             matches.append(m)
     counts["rotated_candidates"] = len(found)
     counts["rotated_refined"] = tried
+    if trace is not None:
+        trace["candidates"] |= {(min(a, b), max(a, b)) for a, b in found}  # type: ignore[operator]
+        trace["refined"] |= refined  # type: ignore[operator]
     return matches

@@ -26,6 +26,10 @@ class Prepared:
     frame_index: np.ndarray  # (n,) index of each informative frame among all N frames
 
 
+# Frames of the longer video that must match for a partial (excerpt) match to count.
+PARTIAL_SUPPORT = 2
+
+
 @dataclass(frozen=True, slots=True)
 class PairMatch:
     """A refined candidate pair (a < b)."""
@@ -40,6 +44,8 @@ class PairMatch:
     verified: bool
     residual: float
     energy: float
+    support_a: int = 0  # frames of B that match along the line (what A's coverage rests on)
+    support_b: int = 0  # frames of A that match along the line
 
     def evidence_for(self, reference: int) -> MatchEvidence:
         """Evidence of the *other* file when ``reference`` is the group reference."""
@@ -65,8 +71,16 @@ class PairMatch:
 
     @property
     def partial_score(self) -> float:
-        """How much of the shorter video is found in the longer one."""
-        return max(self.coverage_a, self.coverage_b)
+        """How much of the shorter video is found in the longer one.
+
+        A coverage counts only when it rests on at least :data:`PARTIAL_SUPPORT` frames of
+        the other video: a short, nearly still clip is otherwise "covered" by any single
+        frame that resembles it.
+        """
+        return max(
+            self.coverage_a if self.support_a >= PARTIAL_SUPPORT else 0.0,
+            self.coverage_b if self.support_b >= PARTIAL_SUPPORT else 0.0,
+        )
 
 
 def _own_footage(v: Prepared, idx: np.ndarray) -> np.ndarray:
@@ -131,8 +145,11 @@ def compare(va: Prepared, vb: Prepared, options: MatchOptions) -> PairMatch:
         ver = sim.Verification(ver.residual, ver.energy, -1.0, ver.flipped, ver.ncc)
     matched_a = al.conf_a >= sim.MATCHED
     matched_b = al.conf_b >= sim.MATCHED
-    is_partial_ab = partial and cov_b > similarity + 0.15  # B is an excerpt of A
-    is_partial_ba = partial and cov_a > similarity + 0.15
+    support_a, support_b = int(matched_b.sum()), int(matched_a.sum())
+    # B is an excerpt of A (or A of B): its coverage clearly beats the overall similarity and
+    # rests on more than one frame of the other video
+    is_partial_ab = partial and cov_b > similarity + 0.15 and support_b >= PARTIAL_SUPPORT
+    is_partial_ba = partial and cov_a > similarity + 0.15 and support_a >= PARTIAL_SUPPORT
 
     motion = sim.motion_score(ver.residual, ver.energy)
 
@@ -185,4 +202,6 @@ def compare(va: Prepared, vb: Prepared, options: MatchOptions) -> PairMatch:
         verified=ver.passed,
         residual=round(ver.residual, 4),
         energy=round(ver.energy, 4),
+        support_a=support_a,
+        support_b=support_b,
     )

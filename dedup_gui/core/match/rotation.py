@@ -2,11 +2,15 @@
 
 Rotation metadata is honoured by the decoders; this module handles copies whose *pixels* were
 turned (a sideways phone video "fixed" and saved again). Embedding every frame in four
-orientations would quadruple the cost, so each video carries a few *probes*: frames embedded
-turned by 90, 180 and 270 degrees. A probe that lands close to another video's frame makes a
-rotated candidate pair; only then is the whole video turned and embedded (once, cached) and the
-pair compared like any other. Upside-down copies are found as 180-degree turns, since the
-features are mirror-invariant.
+orientations would quadruple the cost, so candidates come for free from what every video
+already carries: its tiny grey thumbnails (the prepared frames at 32x32). A frame's
+*signature* is the low-frequency block of the thumbnail's 2-D DCT (the idea behind pHash and
+PDQ); a few *probe* frames of each video are turned by 90, 180 and 270 degrees (and mirrored)
+and their signatures are searched against every frame of the other videos. Only when two or
+more probes agree on a video and a turn is the whole video turned and embedded (once, cached)
+and the pair compared like any other. The prepared frames are squares, so turning a copy's
+frame is exactly turning the square. Upside-down copies are found as 180-degree turns, since
+the embeddings are mirror-invariant.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import numpy as np
 
 from dedup_gui.core.analyse.embed import ROTATIONS, Embedder
 from dedup_gui.core.library.cache import FeatureCache
+from dedup_gui.core.options import SamplingOptions
 from dedup_gui.core.progress import NEVER_CANCELLED, CancelToken
 from dedup_gui.core.scan.workers import DecodedVideo, DecodePool
 from dedup_gui.core.types import VideoFeatures, VideoFile
@@ -26,13 +31,13 @@ from dedup_gui.core.types import VideoFeatures, VideoFile
 log = logging.getLogger(__name__)
 
 PROBES = 4
-# Probes are embedded without mirror symmetrisation (half the cost); they only find candidates,
-# the pair itself is then compared with fully (mirror-invariant) embedded turned frames.
-PROBE_MIRROR = False
-PROBE_KEY = f"rot={PROBES}{'m' if PROBE_MIRROR else 'p'}"
-# A turned probe closer than this (whitened frame vectors) to another video's frame makes a
-# rotated candidate pair; stricter than ordinary candidates, turned pictures rarely look alike.
-PROBE_SIM = 0.6
+# Low-frequency DCT block of a 32x32 thumbnail (without the DC term): the signature.
+DCT_BLOCK = 8
+# A turned probe whose signature is this close (cosine) to another video's frame votes for
+# a rotated pair; turned pictures of unrelated videos rarely come close.
+PROBE_SIM = 0.92
+# Votes (probes agreeing on one video and one turn) that make a rotated candidate.
+MIN_VOTES = 2
 
 
 def probe_indices(informative: np.ndarray, k: int = PROBES) -> np.ndarray:
@@ -43,65 +48,96 @@ def probe_indices(informative: np.ndarray, k: int = PROBES) -> np.ndarray:
     return idx[np.round(np.linspace(0, len(idx) - 1, k)).astype(int)]
 
 
-def add_probes(
-    feats: VideoFeatures,
-    frames: np.ndarray,
-    embedder: Embedder,
-    token: CancelToken = NEVER_CANCELLED,
-) -> VideoFeatures:
-    """Embed the rotation probes of a video from its prepared frames."""
-    idx = probe_indices(feats.informative)
-    probes = embedder.embed_rotations(frames[idx], mirror=PROBE_MIRROR, token=token)
-    return replace(feats, probes=probes, probe_index=idx.astype(np.int32))
+def signatures(thumbs: np.ndarray) -> np.ndarray:
+    """(n, t, t) uint8 thumbnails -> (n, DCT_BLOCK**2 - 1) L2-normalised DCT signatures."""
+    import cv2
+
+    n = len(thumbs)
+    out = np.zeros((n, DCT_BLOCK * DCT_BLOCK - 1), np.float32)
+    for i, t in enumerate(thumbs):
+        d = cv2.dct(t.astype(np.float32))[:DCT_BLOCK, :DCT_BLOCK].ravel()[1:]
+        out[i] = d / (np.linalg.norm(d) + 1e-6)
+    return out
+
+
+def turned_signatures(thumbs: np.ndarray) -> np.ndarray:
+    """(k, t, t) probe thumbnails -> (k, 3, 2, d): turned by ROTATIONS, plain and mirrored."""
+    k = len(thumbs)
+    out = np.zeros((k, len(ROTATIONS), 2, DCT_BLOCK * DCT_BLOCK - 1), np.float32)
+    for r, quarter in enumerate(ROTATIONS):
+        turned = np.rot90(thumbs, quarter, axes=(1, 2))
+        out[:, r, 0] = signatures(turned)
+        out[:, r, 1] = signatures(turned[:, :, ::-1])
+    return out
 
 
 def probe_candidates(
-    probe_vectors: list[np.ndarray | None],
-    vectors: list[np.ndarray],
-    min_sim: float = PROBE_SIM,
+    feats: list[VideoFeatures], min_sim: float = PROBE_SIM, min_votes: int = MIN_VOTES
 ) -> dict[tuple[int, int], tuple[float, int]]:
-    """Rotated candidate pairs.
+    """Rotated candidate pairs from the thumbnails of every video.
 
     Args:
-        probe_vectors: Per video, (k, 3, d) whitened frame vectors of its turned probes, or None.
-        vectors: Per video, (n, d) whitened frame vectors of its informative frames.
-        min_sim: Similarity a turned probe needs.
+        feats: Per video, its features (thumbnails and informative mask are used).
+        min_sim: Signature similarity a turned probe needs.
+        min_votes: Probes that must agree (fewer when a video has fewer probes).
 
     Returns:
         (turned video, other video) -> (best similarity, quarter turns).
     """
     import faiss
 
-    sizes = [len(v) for v in vectors]
+    # the whole frames (borders removed): a canvas found in one orientation may not be found
+    # in the other, and turned copies are plain re-saves
+    thumbs = [f.thumbs if f.full_thumbs is None else f.full_thumbs for f in feats]
+    sigs = [signatures(t[f.informative]) for t, f in zip(thumbs, feats, strict=True)]
+    sizes = [len(s) for s in sigs]
     if not sum(sizes):
         return {}
-    owner = np.repeat(np.arange(len(vectors)), sizes)
-    index = faiss.IndexFlatIP(vectors[0].shape[1] if vectors[0].ndim == 2 else 1)
-    index.add(np.ascontiguousarray(np.concatenate(vectors).astype(np.float32)))
-    out: dict[tuple[int, int], tuple[float, int]] = {}
-    k = min(index.ntotal, 16)
-    for v, probes in enumerate(probe_vectors):
-        if probes is None or len(probes) == 0:
+    owner = np.repeat(np.arange(len(sigs)), sizes)
+    index = faiss.IndexFlatIP(sigs[0].shape[1] if sigs[0].ndim == 2 else 1)
+    index.add(np.ascontiguousarray(np.concatenate(sigs)))
+    k = min(index.ntotal, 8)
+    votes: dict[tuple[int, int, int], set[int]] = {}
+    best: dict[tuple[int, int, int], float] = {}
+    need: dict[int, int] = {}
+    for v, f in enumerate(feats):
+        idx = probe_indices(f.informative)
+        if not len(idx):
             continue
-        q = np.ascontiguousarray(probes.reshape(-1, probes.shape[-1]).astype(np.float32))
+        need[v] = min(min_votes, len(idx))
+        turned = turned_signatures(thumbs[v][idx])  # (p, 3, 2, d)
+        q = np.ascontiguousarray(turned.reshape(-1, turned.shape[-1]))
         sims, ids = index.search(q, k)
-        turns = np.tile(np.array(ROTATIONS), len(probes))
+        per_probe = turned.shape[1] * turned.shape[2]
         for row in range(len(q)):
+            probe, turn = row // per_probe, ROTATIONS[(row % per_probe) // 2]
             for s, i in zip(sims[row], ids[row], strict=True):
                 if i < 0 or s < min_sim or owner[i] == v:
                     continue
-                key = (v, int(owner[i]))
-                if key not in out or s > out[key][0]:
-                    out[key] = (float(s), int(turns[row]))
+                key = (v, int(owner[i]), turn)
+                votes.setdefault(key, set()).add(probe)
+                best[key] = max(best.get(key, -1.0), float(s))
+    out: dict[tuple[int, int], tuple[float, int]] = {}
+    for (v, u, turn), probes in votes.items():
+        if len(probes) < need[v]:
+            continue
+        if (v, u) not in out or best[(v, u, turn)] > out[(v, u)][0]:
+            out[(v, u)] = (best[(v, u, turn)], turn)
     return out
 
 
 def turn(decoded: DecodedVideo, k: int) -> DecodedVideo:
-    """The same decoded video with every frame turned by ``k`` quarter turns."""
+    """The whole frames (borders removed) of a decoded video, turned by ``k`` quarter turns."""
+    frames = decoded.frames if decoded.full_frames is None else decoded.full_frames
+    thumbs = decoded.thumbs if decoded.full_thumbs is None else decoded.full_thumbs
     return replace(
         decoded,
-        frames=np.ascontiguousarray(np.rot90(decoded.frames, k, axes=(1, 2))),
-        thumbs=np.ascontiguousarray(np.rot90(decoded.thumbs, k, axes=(1, 2))),
+        frames=np.ascontiguousarray(np.rot90(frames, k, axes=(1, 2))),
+        thumbs=np.ascontiguousarray(np.rot90(thumbs, k, axes=(1, 2))),
+        crop=decoded.crop if decoded.full_crop is None else decoded.full_crop,
+        full_frames=None,
+        full_thumbs=None,
+        full_crop=None,
     )
 
 
@@ -115,7 +151,7 @@ class Rotator:
         self,
         key: str,
         decoder: str,
-        sampling,  # SamplingOptions
+        sampling: SamplingOptions,
         timeout: float,
         embedder: Embedder,
         cache: FeatureCache,

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from importlib import resources
 
 import numpy as np
 
@@ -77,17 +76,6 @@ class Whitening:
         return cls(np.zeros(dim, np.float32), np.eye(dim, dtype=np.float32))
 
 
-def load_prior(model: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """Generic (mean, covariance) of region vectors for ``model``, if shipped."""
-    name = f"prior-{model}.npz"
-    try:
-        ref = resources.files("dedup_gui.core.data").joinpath(name)
-        with ref.open("rb") as fh, np.load(fh, allow_pickle=False) as z:
-            return z["mean"].astype(np.float64), z["cov"].astype(np.float64)
-    except (FileNotFoundError, ModuleNotFoundError, KeyError, OSError):
-        return None
-
-
 def fit_whitening(
     regions: list[np.ndarray],
     prior: tuple[np.ndarray, np.ndarray] | None,
@@ -111,12 +99,14 @@ def fit_whitening(
     if not vids and prior is None:
         return Whitening.identity(dim or 1)
     if vids:
-        x = np.concatenate(vids).astype(np.float64)
+        x = np.concatenate(vids).astype(np.float32)
         if len(x) > max_vectors:
             rng = np.random.default_rng(0)
             x = x[rng.choice(len(x), max_vectors, replace=False)]
-        mu_l = x.mean(0)
-        cov_l = np.cov((x - mu_l).T) if len(x) > 1 else np.zeros((x.shape[1], x.shape[1]))
+        mu_l = x.mean(0, dtype=np.float64)
+        xc = x - mu_l.astype(np.float32)
+        # one float32 matrix product (a BLAS call that releases the GIL), summed in float64
+        cov_l = (xc.T @ xc).astype(np.float64) / max(len(x) - 1, 1)
     if prior is None:
         w_lib = 1.0
         mu, cov = mu_l, cov_l
@@ -284,14 +274,19 @@ def _standardise(t: np.ndarray) -> np.ndarray:
 
 
 def _zoom(x: np.ndarray, z: float) -> np.ndarray:
-    if z == 1.0:
+    """Centre zoom by ``z`` of (n, h, w) thumbnails, all frames in one resize call."""
+    if z == 1.0 or not len(x):
         return x
     import cv2
 
-    _, h, w = x.shape
+    n, h, w = x.shape
     ch, cw = round(h / z), round(w / z)
     y0, x0 = (h - ch) // 2, (w - cw) // 2
-    return np.stack([cv2.resize(f[y0 : y0 + ch, x0 : x0 + cw], (w, h)) for f in x])
+    crop = np.ascontiguousarray(np.moveaxis(x[:, y0 : y0 + ch, x0 : x0 + cw], 0, -1))
+    parts = [  # OpenCV resizes up to 512 channels at once
+        cv2.resize(crop[:, :, i : i + 512], (w, h)).reshape(h, w, -1) for i in range(0, n, 512)
+    ]
+    return np.moveaxis(np.concatenate(parts, axis=2), -1, 0)
 
 
 def _ncc_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ BLANK_STD = 6.0
 BORDER_STD = 4.0
 BORDER_CHANGE = 5.0
 # Never crop away more than this share of a side, nor leave less than this share in total.
-MAX_BORDER_SIDE = 0.42
+MAX_BORDER_SIDE = 0.7  # a small picture in a corner of a flat canvas has wide bars
 MIN_KEEP = 0.3
 
 
@@ -82,11 +82,12 @@ def detect_borders(frames: Sequence[np.ndarray]) -> tuple[int, int, int, int]:
 
 
 def prepare(frame: np.ndarray, crop: tuple[int, int, int, int], size: int) -> np.ndarray:
-    """Crop an RGB frame to the picture area; return it grey and resized to the model input."""
+    """Crop a frame (RGB or grey) to the picture area; return it grey at the model input size."""
     x0, y0, x1, y1 = crop
     if x1 > x0 and y1 > y0:
         frame = frame[y0:y1, x0:x1]
-    grey = cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY)
+    frame = np.ascontiguousarray(frame)
+    grey = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
     return cv2.resize(grey, (size, size), interpolation=cv2.INTER_AREA)
 
 

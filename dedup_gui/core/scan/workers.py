@@ -53,11 +53,16 @@ class DecodedVideo:
 
     probe: Probe
     timestamps: np.ndarray  # (n,) float32 seconds
-    frames: np.ndarray  # (n, size, size) uint8 grey, borders cropped
+    frames: np.ndarray  # (n, size, size) uint8 grey: the picture (borders, canvas removed)
     thumbs: np.ndarray  # (n, THUMB, THUMB) uint8 grey
     informative: np.ndarray  # (n,) bool
-    crop: tuple[int, int, int, int]
+    crop: tuple[int, int, int, int]  # the picture area in the decoded frames
     warnings: tuple[str, ...] = ()
+    # when the picture sits inside a canvas (scan/canvas.py): the whole frame, borders removed
+    full_frames: np.ndarray | None = None
+    full_thumbs: np.ndarray | None = None
+    full_crop: tuple[int, int, int, int] | None = None
+    seconds: float = 0.0  # the worker's time for this file (probe, decode, prepare)
 
 
 def decode_file(path: Path, backend_name: str, options: SamplingOptions) -> DecodedVideo:
@@ -66,9 +71,11 @@ def decode_file(path: Path, backend_name: str, options: SamplingOptions) -> Deco
     Raises:
         DecodeError: The file cannot be read; the message is the user-facing reason.
     """
+    from dedup_gui.core.scan.canvas import find_picture
     from dedup_gui.core.scan.decode.base import DecodeError, get_backend
     from dedup_gui.core.scan.frames import detect_borders, is_blank, prepare, thumbnail
 
+    start = time.perf_counter()
     with open(path, "rb") as fh:  # permissions and vanished files, reported as such
         if not fh.read(1):
             raise DecodeError("empty file (0 bytes)")
@@ -78,7 +85,7 @@ def decode_file(path: Path, backend_name: str, options: SamplingOptions) -> Deco
     plan = sampling.plan(probe.duration, probe.fps, options, info.keyframe_interval)
     times: list[float] = []
     raw: list[np.ndarray] = []
-    for t, frame in backend.read(path, info, plan.timestamps, plan.strategy, WORK_SIDE):
+    for t, frame in backend.read(path, info, plan.timestamps, plan.strategy, WORK_SIDE, grey=True):
         times.append(t)
         raw.append(frame)
     if not raw:
@@ -91,17 +98,33 @@ def decode_file(path: Path, backend_name: str, options: SamplingOptions) -> Deco
     if crop == (0, 0, 0, 0):
         h, w = raw[0].shape[:2]
         crop = (0, 0, w, h)
-    frames = np.stack([prepare(f, crop, options.size) for f in raw])
+    picture = None
+    if options.find_picture:
+        x0, y0, x1, y1 = crop
+        shown = [f[y0:y1, x0:x1] for f, ok in zip(raw, informative, strict=True) if ok]
+        h, w = raw[0].shape[:2]
+        # wide bars (a small picture on a flat canvas) count as canvas edges
+        bars = (crop[0] / w, crop[1] / h, 1 - crop[2] / w, 1 - crop[3] / h)
+        bordered = sum(1 for bar in bars if bar >= 0.15)
+        inner = find_picture(shown, bordered=bordered)
+        if inner is not None:
+            picture = (x0 + inner[0], y0 + inner[1], x0 + inner[2], y0 + inner[3])
+    frames = np.stack([prepare(f, picture or crop, options.size) for f in raw])
     # a frame can look informative only because of what was cropped away
     informative &= np.array([not is_blank(f) for f in frames], dtype=bool)
+    full = np.stack([prepare(f, crop, options.size) for f in raw]) if picture else None
     return DecodedVideo(
         probe=probe,
         timestamps=np.asarray(times, dtype=np.float32),
         frames=frames,
         thumbs=np.stack([thumbnail(f) for f in frames]),
         informative=informative,
-        crop=crop,
+        crop=picture or crop,
         warnings=tuple(warnings),
+        full_frames=full,
+        full_thumbs=None if full is None else np.stack([thumbnail(f) for f in full]),
+        full_crop=crop if picture else None,
+        seconds=time.perf_counter() - start,
     )
 
 

@@ -1,7 +1,7 @@
-"""The decoder interface: every backend probes a file and delivers sampled RGB frames.
+"""The decoder interface: every backend probes a file and delivers sampled frames.
 
-Backends run inside decoder worker processes (:mod:`dedup_gui.core.scan.workers`), so a decoder that
-crashes or hangs on a broken file cannot take the application down.
+Backends run inside decoder worker processes (:mod:`dedup_gui.core.scan.workers`), so a decoder
+that crashes or hangs on a broken file cannot take the application down.
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ class ProbeInfo:
 class DecoderBackend(ABC):
     """Probe a video and read frames at given timestamps.
 
-    Frames are RGB ``uint8`` arrays of shape (h, w, 3), with the file's rotation metadata
-    applied and the longer side scaled down to at most ``max_side`` pixels.
+    Frames are RGB ``uint8`` arrays of shape (h, w, 3), or luma (h, w) with ``grey=True`` (what
+    the analysis uses: no colour conversion at all), with the file's rotation metadata applied
+    and the longer side scaled down to at most ``max_side`` pixels.
     """
 
     name: ClassVar[str]
@@ -53,11 +54,12 @@ class DecoderBackend(ABC):
         timestamps: np.ndarray,
         strategy: Strategy,
         max_side: int,
+        grey: bool = False,
     ) -> Iterator[tuple[float, np.ndarray]]:
         """Yield ``(time, frame)`` for the wanted timestamps, in time order.
 
         A damaged file may yield fewer frames than asked for; a file that yields none raises
-        :class:`DecodeError`.
+        :class:`DecodeError`. With ``grey`` the frames are luma only.
         """
 
 

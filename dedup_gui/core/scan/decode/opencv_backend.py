@@ -80,6 +80,7 @@ class OpenCVBackend(DecoderBackend):
         timestamps: np.ndarray,
         strategy: Strategy,
         max_side: int,
+        grey: bool = False,
     ) -> Iterator[tuple[float, np.ndarray]]:
         """Yield the frames nearest to ``timestamps`` (see :class:`DecoderBackend`)."""
         probe = info.probe
@@ -90,7 +91,7 @@ class OpenCVBackend(DecoderBackend):
         def convert(bgr: np.ndarray) -> np.ndarray:
             if bgr.shape[1] != w or bgr.shape[0] != h:
                 bgr = cv2.resize(bgr, (w, h), interpolation=cv2.INTER_AREA)
-            return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            return cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY if grey else cv2.COLOR_BGR2RGB)
 
         cap = self._capture(path)
         try:

@@ -1,0 +1,194 @@
+"""Find the picture inside a canvas: picture-in-picture, vertical reposts, frames, templates.
+
+Reposts often show the video smaller, inside something that is not the video: a blurred,
+enlarged copy of itself (picture-in-picture, vertical 9:16 reposts), a flat or gradient
+colour, a still image, a decorative frame with a caption, a template with a title and a logo.
+Black bars are removed by :func:`dedup_gui.core.scan.frames.detect_borders`; this module finds
+the *active picture* in the other cases, per video, from the sampled frames:
+
+1. **Moving detail.** Each frame's fine detail (the frame minus a blurred copy of itself) is
+   followed over time; its temporal spread is high where the picture is (its content moves
+   and is sharp) and low over every kind of canvas: a flat, gradient or still canvas does not
+   change, a blurred copy of the video changes but has no detail, captions and logos are
+   static.
+2. **A rectangle.** The rows and columns where moving detail dominates give the rectangle
+   (maximum-sum runs of the row and column profiles).
+3. **Checks that keep ordinary videos whole.** A video whose motion happens in one part of a
+   static scene also has a "moving rectangle", but no canvas around it. A picture pasted into
+   a canvas has straight, persistent edges: across each inner side of the rectangle the frames
+   change abruptly, much more than across the lines a few pixels away. The rectangle is
+   accepted when its sides are such edges (or, for canvases without detail of their own, when
+   the surroundings carry almost no detail and the sides are fairly sharp), and when it covers
+   between 8% and 88% of the frame.
+
+The picture then becomes the video's main view (analysed like a full frame), and the full
+frame is kept as a second view (see :mod:`dedup_gui.core.match.views`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+# Analysis width in pixels (frames are downscaled to this).
+WIDTH = 128
+# A cell is active when its smoothed moving detail reaches this share of the video's 98th
+# percentile; the rectangle maximises active-minus-this over rows and columns.
+ACTIVE = 0.2
+# Moving detail this weak (98th percentile, grey levels) means a static video: no decision.
+MIN_DETAIL = 1.0
+# Accepted rectangles cover this share of the frame.
+MIN_AREA, MAX_AREA = 0.08, 0.88
+# The surroundings' mean activity must stay under this share of the inside's.
+MAX_OUTSIDE = 0.3
+# ... or this share when three or more sides are very sharp edges (a drawn frame, whose
+# caption flickers under heavy compression).
+MAX_OUTSIDE_FRAMED, FRAMED_LINE = 0.5, 8.0
+# An edge line: the frames change across it this many times more than across lines nearby.
+LINE = 2.5
+# Sides of the picture that must be such edges (the others reach the frame's edge): one
+# straight edge alone is too often a horizon, a table or a wall in an ordinary video.
+MIN_SIDES = 2
+# Inner margin (pixels of the analysis size) taken off each side of the picture.
+MARGIN = 1
+MIN_FRAMES = 3
+
+
+def _max_run(profile: np.ndarray, level: float) -> tuple[int, int]:
+    """[start, end) of the contiguous run maximising sum(profile - level)."""
+    best, cur, start, bs, be = -np.inf, 0.0, 0, 0, 0
+    for i, v in enumerate((profile - level).tolist()):
+        if cur <= 0:
+            cur, start = v, i
+        else:
+            cur += v
+        if cur > best:
+            best, bs, be = cur, start, i + 1
+    return bs, be
+
+
+class _Lines:
+    """Persistent straight edges of a video: how abruptly its frames change across a line."""
+
+    def __init__(self, g: np.ndarray) -> None:
+        self.g = g
+        _, self.h, self.w = g.shape
+
+    def _diff(self, axis: int, pos: int, lo: int, hi: int) -> float | None:
+        """Median over frames of the mean absolute difference across the line before ``pos``."""
+        g = self.g
+        if axis == 0:
+            if not 1 <= pos < self.h or hi - lo < 2:
+                return None
+            d = np.abs(g[:, pos, lo:hi] - g[:, pos - 1, lo:hi]).mean(axis=1)
+        else:
+            if not 1 <= pos < self.w or hi - lo < 2:
+                return None
+            d = np.abs(g[:, lo:hi, pos] - g[:, lo:hi, pos - 1]).mean(axis=1)
+        return float(np.median(d))
+
+    def score(self, axis: int, pos: int, lo: int, hi: int) -> float:
+        """How much stronger the line at ``pos`` is than parallel lines 3-8 pixels away."""
+        here = self._diff(axis, pos, lo, hi)
+        if here is None:
+            return 0.0
+        near = [
+            d
+            for q in (*range(pos - 8, pos - 2), *range(pos + 3, pos + 9))
+            if (d := self._diff(axis, q, lo, hi)) is not None
+        ]
+        return here / (float(np.median(near)) + 0.5) if near else 0.0
+
+    def side(self, axis: int, start: int, step: int, lo: int, hi: int) -> tuple[int, float]:
+        """The first edge line from ``start`` outwards (``step`` -1 or +1), or the frame's edge.
+
+        Returns:
+            (position, score); position 0 or the size on the axis when no edge line was found.
+        """
+        size = self.h if axis == 0 else self.w
+        end = 0 if step < 0 else size
+        best: tuple[int, float] = (end, 0.0)
+        pos = start - 6 * step  # the smoothed activity spills a few pixels past the edge
+        while 1 < pos < size - 1:
+            s = self.score(axis, pos, lo, hi)
+            if s >= LINE and s >= max(
+                self.score(axis, pos - 1, lo, hi), self.score(axis, pos + 1, lo, hi)
+            ):
+                return pos, s
+            pos += step
+        return best
+
+
+def find_picture(
+    frames: Sequence[np.ndarray], why: dict[str, object] | None = None, bordered: int = 0
+) -> tuple[int, int, int, int] | None:
+    """The picture area of a video shown inside a canvas, or None when it fills the frame.
+
+    Args:
+        frames: Informative grey (or RGB) frames of one video, all the same size.
+        why: Receives the measurements behind the decision (for tuning and tests).
+        bordered: Sides of the frames that were solid bars already removed (they count as
+            edges of a canvas: a picture in a corner of a flat canvas).
+
+    Returns:
+        ``(x0, y0, x1, y1)`` in pixels of the given frames, or None.
+    """
+    if len(frames) < MIN_FRAMES:
+        return None
+    h0, w0 = frames[0].shape[:2]
+    scale = WIDTH / w0
+    hs = max(16, round(h0 * scale))
+    g = np.stack(
+        [
+            cv2.resize(
+                f if f.ndim == 2 else cv2.cvtColor(f, cv2.COLOR_RGB2GRAY),
+                (WIDTH, hs),
+                interpolation=cv2.INTER_AREA,
+            )
+            for f in frames
+        ]
+    ).astype(np.float32)
+    detail = g - np.stack([cv2.GaussianBlur(f, (0, 0), 1.5) for f in g])
+    moving = detail.std(axis=0)
+    ref = float(np.percentile(moving, 98))
+    why = {} if why is None else why
+    why["detail"] = ref
+    if ref < MIN_DETAIL:
+        return None
+    act = cv2.blur(moving, (5, 5)) / ref
+    # 1. where the detail moves: the picture, or the moving part of it
+    x0, y0, x1, y1 = 0, 0, WIDTH, hs
+    for _ in range(2):
+        x0, x1 = _max_run(act[y0:y1].mean(axis=0), ACTIVE)
+        y0, y1 = _max_run(act[:, x0:x1].mean(axis=1), ACTIVE)
+    why["moving"] = (x0, y0, x1, y1)
+    # 2. out from there to the picture's edges: the first persistent straight edge on each
+    # side, or the frame's edge (a video whose motion is local has no such edges around it)
+    lines = _Lines(g)
+    scores: list[float] = []
+    for _ in range(2):
+        scores = []
+        top, s_top = lines.side(0, y0, -1, x0, x1)
+        bottom, s_bottom = lines.side(0, y1, +1, x0, x1)
+        left, s_left = lines.side(1, x0, -1, top, bottom)
+        right, s_right = lines.side(1, x1, +1, top, bottom)
+        x0, y0, x1, y1 = left, top, right, bottom
+        scores = [s for s in (s_top, s_bottom, s_left, s_right) if s > 0]
+    area = (x1 - x0) * (y1 - y0) / (WIDTH * hs)
+    why.update(rect=(x0, y0, x1, y1), area=area, edges=scores)
+    if len(scores) + bordered < MIN_SIDES or not MIN_AREA <= area <= MAX_AREA:
+        return None
+    # 3. the surroundings must be canvas: little moving detail outside the picture
+    inside = np.zeros(act.shape, bool)
+    inside[y0:y1, x0:x1] = True
+    in_mean, out_mean = float(act[inside].mean()), float(act[~inside].mean())
+    why.update(outside=out_mean / max(in_mean, 1e-6))
+    framed = len(scores) >= 3 and float(np.median(scores)) >= FRAMED_LINE
+    if out_mean > (MAX_OUTSIDE_FRAMED if framed else MAX_OUTSIDE) * in_mean:
+        return None
+    x0, y0 = x0 + MARGIN if x0 else 0, y0 + MARGIN if y0 else 0
+    x1, y1 = x1 - MARGIN if x1 < WIDTH else WIDTH, y1 - MARGIN if y1 < hs else hs
+    sx, sy = w0 / WIDTH, h0 / hs
+    return (round(x0 * sx), round(y0 * sy), round(x1 * sx), round(y1 * sy))

@@ -1,0 +1,174 @@
+"""Where a copy is lost: recall after each stage of the matcher, per kind of copy.
+
+    .venv/bin/python scripts/stage_recall.py --library DIR [--library DIR2] --truth TRUTH.json \
+        [-- SCAN FLAGS]
+
+Runs the features stage through the cache (a warm cache makes this a matching-only run), then
+the matching stage with its intermediate pair sets recorded, and reports for every derived
+copy the last stage at which it is still linked to its truth group:
+
+* ``candidate``: the kNN search put the copy and some member of its group side by side (a
+  rotated copy: its turned thumbnails did);
+* ``refined``: such a pair was compared (candidates and the pairs completed inside clusters);
+* ``score``: such a compared pair reached the threshold (before motion verification);
+* ``verified``: such a pair was accepted (score and verification);
+* ``grouped``: the copy ended in one group with a member of its truth group.
+
+Prints the recall of each stage overall and per transformation kind, and lists the copies lost
+with the stage that lost them and their best pair's numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from dedup_gui import cli  # noqa: E402
+from dedup_gui.core.analyse.embed import Embedder  # noqa: E402
+from dedup_gui.core.analyse.features import extract_features, feature_key  # noqa: E402
+from dedup_gui.core.library.cache import FeatureCache  # noqa: E402
+from dedup_gui.core.match import matching, rotation, zoom  # noqa: E402
+from dedup_gui.core.match.grouping import Unit  # noqa: E402
+from dedup_gui.core.progress import NEVER_CANCELLED, NULL_PROGRESS  # noqa: E402
+from dedup_gui.core.scan.discovery import discover  # noqa: E402
+from dedup_gui.core.types import VideoInfo  # noqa: E402
+
+STAGES = ("candidate", "refined", "score", "verified", "grouped")
+
+
+def main() -> int:
+    argv = sys.argv[1:]
+    flags: list[str] = []
+    if "--" in argv:
+        i = argv.index("--")
+        argv, flags = argv[:i], argv[i + 1 :]
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--library", type=Path, action="append", required=True)
+    ap.add_argument("--truth", type=Path, required=True)
+    ap.add_argument("--json", type=Path, help="save the per-stage numbers here")
+    args = ap.parse_args(argv)
+    scan_args = cli.build_parser().parse_args(["scan", *map(str, args.library), "-q", *flags])
+    opts = cli.options_from_args(scan_args)
+    found = discover(args.library, opts.discovery)
+    embedder = Embedder(opts.model)
+    with FeatureCache.open(opts.cache_dir) if opts.use_cache else FeatureCache.disabled() as cache:
+        got, _ = extract_features(
+            list(found.files), opts, embedder, cache, NULL_PROGRESS, NEVER_CANCELLED, {}
+        )
+    units, feats = [], []
+    for f in found.files:
+        if f.path in got:
+            probe, vf = got[f.path]
+            units.append(Unit(VideoInfo(f.path, f.size, f.mtime_ns, f.root, probe)))
+            feats.append(vf)
+    trace: dict[str, object] = {}
+    with (
+        FeatureCache.open(opts.cache_dir) if opts.use_cache else FeatureCache.disabled() as cache,
+        rotation.Rotator(
+            feature_key(opts, embedder),
+            opts.decoder,
+            opts.sampling,
+            opts.file_timeout,
+            embedder,
+            cache,
+            opts.match.flip,
+        ) as rotator,
+        zoom.Zoomer(
+            feature_key(opts, embedder),
+            opts.decoder,
+            opts.sampling,
+            opts.file_timeout,
+            embedder,
+            cache,
+            opts.match.flip,
+        ) as zoomer,
+    ):
+        matches, groups = matching.match(
+            units,
+            feats,
+            opts,
+            embedder.prior(opts.sampling.size),
+            rotator=rotator,
+            trace=trace,
+            zoomer=zoomer,
+        )
+    truth = json.loads(args.truth.read_text())
+    names = [u.rep.path.name for u in units]
+    index = {n: i for i, n in enumerate(names)}
+    group_of = {m.file.path.name: g.id for g in groups for m in g.members}
+    by_pair = {(m.a, m.b): m for m in matches}
+    candidates = trace["candidates"]
+    refined = trace["refined"]
+    mo = opts.match
+    assert isinstance(candidates, set) and isinstance(refined, set)
+
+    def reached(a: int, b: int) -> tuple[int, object]:
+        key = (min(a, b), max(a, b))
+        m = by_pair.get(key)
+        stage = 0
+        if key in candidates:
+            stage = 1
+        if key in refined:
+            stage = 2
+            if m is not None and m.score(mo.partial) >= mo.threshold:
+                stage = 3
+                if m.accepted(mo.threshold, mo.partial):
+                    stage = 4
+        if group_of.get(names[a]) is not None and group_of.get(names[a]) == group_of.get(names[b]):
+            stage = 5
+        return stage, m
+
+    per_kind: dict[str, list[int]] = defaultdict(list)
+    lost = []
+    for f in truth["files"]:
+        if f["role"] != "derived" or f["name"] not in index:
+            continue
+        me = index[f["name"]]
+        mates = [
+            index[g["name"]]
+            for g in truth["files"]
+            if g["group"] == f["group"] and g["name"] != f["name"] and g["name"] in index
+        ]
+        best, best_m = 0, None
+        for other in mates:
+            stage, m = reached(me, other)
+            if stage > best or (stage == best and best_m is None):
+                best, best_m = stage, m
+        for kind in f.get("transforms") or [f["kind"]]:
+            per_kind[kind].append(best)
+        per_kind["(all)"].append(best)
+        if best < 5:
+            lost.append((f, best, best_m))
+    out = {}
+    print(f"{'kind':24s} {'n':>4s} " + " ".join(f"{s:>9s}" for s in STAGES))
+    for kind in sorted(per_kind, key=lambda k: (k != "(all)", k)):
+        v = per_kind[kind]
+        rec = [sum(1 for x in v if x > i) / len(v) for i in range(len(STAGES))]
+        out[kind] = {"n": len(v), **dict(zip(STAGES, rec, strict=True))}
+        print(f"{kind:24s} {len(v):4d} " + " ".join(f"{r:9.2f}" for r in rec))
+    print("\ncopies lost (stage reached, best pair):")
+    for f, stage, m in lost:
+        where = STAGES[stage] if stage < len(STAGES) else "?"
+        detail = (
+            f"sim={m.similarity:.2f} cov=({m.coverage_a:.2f},{m.coverage_b:.2f}) "
+            f"verified={m.verified} motion={m.motion:.2f}"
+            if m is not None
+            else "never compared"
+        )
+        print(
+            f"  {f['source']:12s} {f['kind']:32s} lost after "
+            f"{'nothing' if stage == 0 else STAGES[stage - 1]:9s} ({where} failed)  {detail}"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
