@@ -17,7 +17,7 @@ class Library:
 
 
 def make_library(root: Path) -> Library:
-    """Write the library under ``root`` (about 20 short videos)."""
+    """Write the library under ``root`` (about 25 short videos)."""
     groups: list[frozenset[str]] = []
 
     def put(name: str, frames, **kw) -> str:
@@ -49,7 +49,16 @@ def make_library(root: Path) -> Library:
         put("garden_fast.mp4", M.apply(s3, M.speed(1.1))),
         put("garden_turned.mp4", M.apply(s3, M.turn(1))),
     ]
-    groups = [frozenset(n.split("/")[-1] for n in g) for g in (g1, g2, g3)]
+    # 4: reposts: vertical with a blurred fill, picture in picture, a template, a digital zoom
+    s4 = M.Scene(8).frames(8)
+    g4 = [
+        put("concert.mp4", s4),
+        put("concert_vertical.mp4", M.apply(s4, M.on_blurred_self(1.0, size=(180, 320)))),
+        put("concert_pip.mp4", M.apply(s4, M.on_blurred_self(0.6, at=(0.7, 0.3)))),
+        put("concert_template.mp4", M.apply(s4, M.template(5))),
+        put("concert_zoom.mp4", M.apply(s4, M.zoom(1.3, at=(0.3, 0.6)))),
+    ]
+    groups = [frozenset(n.split("/")[-1] for n in g) for g in (g1, g2, g3, g4)]
     distinct = [put("alone.mp4", M.Scene(4).frames(8))]
     # hard negative: two cuts of one long shot
     shot = M.Scene(5)
@@ -62,9 +71,19 @@ def make_library(root: Path) -> Library:
         put("logo_a.mp4", M.apply(M.Scene(6).frames(7), M.logo_intro(2))),
         put("logo_b.mp4", M.apply(M.Scene(7).frames(7), M.logo_intro(2))),
     ]
+    # two different clips in the template of concert_template.mp4: never grouped
+    distinct += [
+        put("template_a.mp4", M.apply(M.Scene(10).frames(8), M.template(5))),
+        put("template_b.mp4", M.apply(M.Scene(11).frames(8), M.template(5))),
+    ]
     return Library(
         root=root,
         groups=groups,
         distinct=distinct,
-        hard_negatives=[("shot_a.mp4", "shot_b.mp4"), ("logo_a.mp4", "logo_b.mp4")],
+        hard_negatives=[
+            ("shot_a.mp4", "shot_b.mp4"),
+            ("logo_a.mp4", "logo_b.mp4"),
+            ("template_a.mp4", "template_b.mp4"),
+            ("template_a.mp4", "concert_template.mp4"),
+        ],
     )

@@ -259,3 +259,61 @@ def apply(frames: list[np.ndarray], *edits: Edit) -> list[np.ndarray]:
     for e in edits:
         frames = e(frames)
     return frames
+
+
+def on_blurred_self(scale: float, size: tuple[int, int] | None = None, at=(0.5, 0.5)) -> Edit:
+    """The clip shown at ``scale`` on a blurred, enlarged copy of itself (picture in picture; a
+    vertical repost with ``size=(w, h)`` taller than wide), placed at ``at`` (0..1 anchors)."""
+
+    def run(fr: list[np.ndarray]) -> list[np.ndarray]:
+        h, w = fr[0].shape[:2]
+        cw, ch = size or (w, h)
+        pw = int(min(cw, ch * w / h) * scale) // 2 * 2
+        ph = int(pw * h / w) // 2 * 2
+        x, y = int((cw - pw) * at[0]), int((ch - ph) * at[1])
+        out = []
+        for f in fr:
+            back = cv2.GaussianBlur(cv2.resize(f, (cw, ch)), (0, 0), 12)
+            back[y : y + ph, x : x + pw] = cv2.resize(f, (pw, ph), interpolation=cv2.INTER_AREA)
+            out.append(back)
+        return out
+
+    return run
+
+
+def template(seed: int, scale: float = 0.6) -> Edit:
+    """The clip placed in a fixed template: a coloured canvas, a title band and a logo box,
+    all drawn from ``seed`` (the same template for every clip given the same seed)."""
+
+    def run(fr: list[np.ndarray]) -> list[np.ndarray]:
+        rng = np.random.default_rng(seed)
+        h, w = fr[0].shape[:2]
+        canvas = np.empty((h, w, 3), np.uint8)
+        canvas[:] = rng.integers(40, 215, 3)
+        canvas[: h // 6] = rng.integers(0, 255, 3)
+        for i in range(6):  # "title" letters: static blocks in the band
+            x0 = w // 8 + i * w // 10
+            canvas[h // 24 : h // 8, x0 : x0 + w // 16] = 255 - canvas[0, 0]
+        canvas[-h // 6 :, -w // 6 :] = rng.integers(0, 255, 3)  # logo
+        pw, ph = int(w * scale) // 2 * 2, int(h * scale) // 2 * 2
+        x, y = (w - pw) // 2, h // 6 + (h - h // 6 - ph) // 2
+        out = []
+        for f in fr:
+            c = canvas.copy()
+            c[y : y + ph, x : x + pw] = cv2.resize(f, (pw, ph), interpolation=cv2.INTER_AREA)
+            out.append(c)
+        return out
+
+    return run
+
+
+def zoom(factor: float, at=(0.5, 0.5)) -> Edit:
+    """Digital zoom by ``factor`` into the point ``at`` (0..1 anchors), back to full size."""
+
+    def run(fr: list[np.ndarray]) -> list[np.ndarray]:
+        h, w = fr[0].shape[:2]
+        cw, ch = int(w / factor), int(h / factor)
+        x, y = int((w - cw) * at[0]), int((h - ch) * at[1])
+        return [cv2.resize(f[y : y + ch, x : x + cw], (w, h)) for f in fr]
+
+    return run

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from dedup_gui.core.analyse.embed import Embedder
 from dedup_gui.core.library.cache import FeatureCache
 from dedup_gui.core.options import ScanOptions
-from dedup_gui.core.progress import CancelToken, Progress
+from dedup_gui.core.progress import Cancelled, CancelToken, Progress
 from dedup_gui.core.scan.workers import DecodedVideo, DecodePool
 from dedup_gui.core.types import Probe, Problem, Stage, VideoFeatures, VideoFile
 
@@ -62,6 +65,75 @@ def _features(
     )
 
 
+class _Prefetch:
+    """Runs a decoder pool's results ahead in a thread, so decoding goes on while embedding.
+
+    The scanning thread embeds one video while the decoder processes already work on the next
+    ones (at most ``depth`` results wait). Leaving the context (done, error or cancel) stops
+    the decoders through ``inner`` and joins the thread; errors raised by the pool (a broken
+    installation) reach the scanning thread.
+    """
+
+    _DONE = object()
+
+    def __init__(
+        self,
+        results: Iterator[tuple[VideoFile, DecodedVideo | Problem]],
+        depth: int,
+        token: CancelToken,
+        inner: CancelToken,
+    ) -> None:
+        self._results = results
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=max(1, depth))
+        self._token = token
+        self._inner = inner
+        self._thread = threading.Thread(target=self._run, name="dedup-prefetch", daemon=True)
+
+    def _run(self) -> None:
+        item: object = self._DONE
+        try:
+            for got in self._results:
+                while not self._inner.cancelled:
+                    try:
+                        self._queue.put(got, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if self._inner.cancelled:
+                    return
+        except Cancelled:
+            return
+        except BaseException as exc:  # carried to the scanning thread
+            item = exc
+        while not self._inner.cancelled:
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def __enter__(self) -> Iterator[tuple[VideoFile, DecodedVideo | Problem]]:
+        self._thread.start()
+        return self._iterate()
+
+    def _iterate(self) -> Iterator[tuple[VideoFile, DecodedVideo | Problem]]:
+        while True:
+            self._token.raise_if_cancelled()
+            try:
+                item = self._queue.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if item is self._DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+
+    def __exit__(self, *exc: object) -> None:
+        self._inner.cancel()
+        self._thread.join()
+
+
 def extract_features(
     files: list[VideoFile],
     options: ScanOptions,
@@ -103,17 +175,21 @@ def extract_features(
     progress.update(done, total)
     if not todo:
         return out, problems
-    # fails fast, before any decoding, when no weights can be had; the first scan with a model
-    # builds its runtime model (a minute at most), shown as its own stage
-    start = time.perf_counter()
-    embedder.load(options.sampling.size, lambda _: progress.stage("model"))
-    seconds["model"] = round(time.perf_counter() - start, 3)
-    progress.stage("features")
-    progress.update(done, total)
-    with DecodePool(
-        options.decoder, options.sampling, options.decode_workers, options.file_timeout, token
-    ) as pool:
-        for f, result in pool.imap(todo):
+    inner = CancelToken()  # stops the decoders when this stage ends early
+    with (
+        DecodePool(
+            options.decoder, options.sampling, options.decode_workers, options.file_timeout, inner
+        ) as pool,
+        _Prefetch(pool.imap(todo), options.decode_workers, token, inner) as decoded,
+    ):
+        # the decoders start while the model loads; the first scan with a model builds its
+        # runtime model (a minute at most), shown as its own stage; no weights fail it here
+        start = time.perf_counter()
+        embedder.load(options.sampling.size, lambda _: progress.stage("model"))
+        seconds["model"] = round(time.perf_counter() - start, 3)
+        progress.stage("features")
+        progress.update(done, total)
+        for f, result in decoded:
             done += 1
             progress.update(done, total, str(f.path))
             if isinstance(result, Problem):

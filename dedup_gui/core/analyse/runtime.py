@@ -83,7 +83,13 @@ def apply_max_isa(isa: str | None) -> None:
 
 
 def cpu_threads() -> int:
-    """Threads for one forward pass on the CPU: the physical cores (at most 8)."""
+    """Threads for one forward pass on the CPU: the cores (at most 8).
+
+    ``DEDUP_GUI_THREADS`` overrides it (the decoder processes run beside these threads).
+    """
+    override = os.environ.get("DEDUP_GUI_THREADS", "")
+    if override.isdigit() and int(override) > 0:
+        return int(override)
     return max(1, min(8, os.cpu_count() or 1))
 
 
@@ -217,7 +223,8 @@ def model_cache_dir() -> Path:
     return Path(override) if override else default_cache_dir() / "models"
 
 
-_LOADED: dict[str, Runtime] = {}  # built once per process (tests load several embedders)
+# built once per process (tests load several embedders)
+_LOADED: dict[tuple[str, int], Runtime] = {}
 _LOADED_LOCK = threading.Lock()
 
 
@@ -260,9 +267,10 @@ def build_openvino(
     kind = f"int8-{INT8_BUILD}" if int8 else "f32"
     digest = hashlib.sha256(f"{identity}|{size}|{kind}".encode()).hexdigest()[:16]
     name = f"{spec.name}-{size}-{kind}-{digest}"
+    threads = cpu_threads()
     with _LOADED_LOCK:
-        if name in _LOADED:
-            return _LOADED[name]
+        if (name, threads) in _LOADED:
+            return _LOADED[(name, threads)]
         core = _ov_core()
         folder = model_cache_dir()
         xml = folder / f"{name}.xml"
@@ -281,9 +289,9 @@ def build_openvino(
             model = _convert(spec, weights, size, int8, progress)
             _save(model, xml)
         runtime = OpenVINORuntime(
-            _compile(core, model, cpu_threads(), int8), f"openvino-{'int8' if int8 else 'f32'}"
+            _compile(core, model, threads, int8), f"openvino-{'int8' if int8 else 'f32'}"
         )
-        _LOADED[name] = runtime
+        _LOADED[(name, threads)] = runtime
         return runtime
 
 

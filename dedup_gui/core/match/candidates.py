@@ -116,7 +116,13 @@ def search(
 
 
 def _commonness(close_sets: list[np.ndarray], sizes: list[int], out: list[np.ndarray]) -> None:
-    """Fill ``out`` with each frame's count of close videos outside its video's core."""
+    """Fill ``out`` with each frame's count of close *families* outside its own.
+
+    A family is a video and its copies (videos that are each other's core, transitively): ten
+    copies of one other video that share this frame are one independent occurrence of it, not
+    ten. A channel intro shared by many different videos stays common; footage two different
+    videos share (a clip in two compilations) does not become common because each has copies.
+    """
     starts = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
     share: list[dict[int, float]] = []
     for v, n in enumerate(sizes):
@@ -125,9 +131,20 @@ def _commonness(close_sets: list[np.ndarray], sizes: list[int], out: list[np.nda
             for u in close.tolist():
                 counts[u] += 1
         share.append({u: c / max(n, 1) for u, c in counts.items()})
+    family = list(range(len(sizes)))
+
+    def root(v: int) -> int:
+        while family[v] != v:
+            family[v] = family[family[v]]
+            v = family[v]
+        return v
+
+    for v in range(len(sizes)):
+        for u, f in share[v].items():
+            if f >= CORE_SHARE or share[u].get(v, 0) >= CORE_SHARE:
+                family[root(u)] = root(v)
+    fam = np.array([root(v) for v in range(len(sizes))], dtype=np.int64)
     for v, n in enumerate(sizes):
-        core = {
-            u for u, f in share[v].items() if f >= CORE_SHARE or share[u].get(v, 0) >= CORE_SHARE
-        }
         for i, close in enumerate(close_sets[starts[v] : starts[v] + n]):
-            out[v][i] = sum(1 for u in close.tolist() if u not in core)
+            others = fam[close] if len(close) else close
+            out[v][i] = len(set(others.tolist()) - {fam[v]})

@@ -186,9 +186,12 @@ def _match_zoomed(
     """Give near misses a second look through windows of either video (see :mod:`.zoom`)."""
     out = list(matches)
     for i, m in enumerate(matches):
+        # whole copies only (a zoom keeps the duration): the full-duplicate similarity decides
         if m.accepted(mo.threshold, mo.partial) or not m.verified:
             continue
-        if not zoom.NEAR_MISS <= m.score(mo.partial) < mo.threshold:
+        if not zoom.NEAR_MISS <= m.similarity < mo.threshold:
+            continue
+        if not durations_compatible(durations[m.a], durations[m.b], mo.duration_tolerance):
             continue
         token.raise_if_cancelled()
         best = m

@@ -28,6 +28,12 @@ class Prepared:
 
 # Frames of the longer video that must match for a partial (excerpt) match to count.
 PARTIAL_SUPPORT = 2
+# Motion evidence counts only where the pictures already agree this much: two long videos
+# that share one clip move the same during it, and that alone is not a duplicate.
+MOTION_MIN_VISUAL = 0.15
+# The coverage of an excerpt must beat the threshold by this much: a clip that shares half
+# its footage with another video is not cut from it.
+PARTIAL_EXTRA = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +52,7 @@ class PairMatch:
     energy: float
     support_a: int = 0  # frames of B that match along the line (what A's coverage rests on)
     support_b: int = 0  # frames of A that match along the line
+    motion_evidence: float | None = None  # set by compare (None: from residual and energy)
 
     def evidence_for(self, reference: int) -> MatchEvidence:
         """Evidence of the *other* file when ``reference`` is the group reference."""
@@ -54,6 +61,8 @@ class PairMatch:
     @property
     def motion(self) -> float:
         """Motion evidence 0..1 (see :func:`dedup_gui.core.match.similarity.motion_score`)."""
+        if self.motion_evidence is not None:
+            return self.motion_evidence
         return sim.motion_score(self.residual, self.energy)
 
     def accepted(self, threshold: float, partial: bool) -> bool:
@@ -66,7 +75,9 @@ class PairMatch:
         The visual similarity is the full-duplicate one, or in partial mode the coverage of
         the shorter video; motion evidence wins for heavy visual edits of the same footage.
         """
-        visual = max(self.similarity, self.partial_score) if partial else self.similarity
+        visual = self.similarity
+        if partial:  # an excerpt must be contained: its coverage is held to a higher bar
+            visual = max(visual, self.partial_score - PARTIAL_EXTRA)
         return max(visual, self.motion)
 
     @property
@@ -152,6 +163,10 @@ def compare(va: Prepared, vb: Prepared, options: MatchOptions) -> PairMatch:
     is_partial_ba = partial and cov_a > similarity + 0.15 and support_a >= PARTIAL_SUPPORT
 
     motion = sim.motion_score(ver.residual, ver.energy)
+    if max(similarity, cov_a if is_partial_ba else 0.0, cov_b if is_partial_ab else 0.0) < (
+        MOTION_MIN_VISUAL
+    ):
+        motion = 0.0  # motion confirms weak visual evidence, it never stands in for it
 
     def evidence(
         member_cov: float,
@@ -204,4 +219,5 @@ def compare(va: Prepared, vb: Prepared, options: MatchOptions) -> PairMatch:
         energy=round(ver.energy, 4),
         support_a=support_a,
         support_b=support_b,
+        motion_evidence=round(motion, 4),
     )

@@ -73,33 +73,42 @@ class _Lines:
     """Persistent straight edges of a video: how abruptly its frames change across a line."""
 
     def __init__(self, g: np.ndarray) -> None:
-        self.g = g
         _, self.h, self.w = g.shape
+        # cumulative sums of the absolute differences across each row / column boundary, along
+        # the line, so that the mean over any span is two lookups
+        dy = np.abs(np.diff(g, axis=1))  # (t, h-1, w): between row y and y+1
+        dx = np.abs(np.diff(g, axis=2))  # (t, h, w-1)
+        self._cy = np.concatenate([np.zeros((*dy.shape[:2], 1), dy.dtype), dy.cumsum(2)], 2)
+        self._cx = np.concatenate(
+            [np.zeros((dx.shape[0], 1, dx.shape[2]), dx.dtype), dx.cumsum(1)], 1
+        )
+        self._memo: dict[tuple[int, int, int], np.ndarray] = {}
 
-    def _diff(self, axis: int, pos: int, lo: int, hi: int) -> float | None:
-        """Median over frames of the mean absolute difference across the line before ``pos``."""
-        g = self.g
-        if axis == 0:
-            if not 1 <= pos < self.h or hi - lo < 2:
-                return None
-            d = np.abs(g[:, pos, lo:hi] - g[:, pos - 1, lo:hi]).mean(axis=1)
-        else:
-            if not 1 <= pos < self.w or hi - lo < 2:
-                return None
-            d = np.abs(g[:, lo:hi, pos] - g[:, lo:hi, pos - 1]).mean(axis=1)
-        return float(np.median(d))
+    def _strengths(self, axis: int, lo: int, hi: int) -> np.ndarray:
+        """Per position, the median over frames of the mean difference across the line.
+
+        The line before position ``p`` (between ``p - 1`` and ``p``), along ``[lo, hi)``;
+        position 0 has none (0).
+        """
+        key = (axis, lo, hi)
+        if key not in self._memo:
+            if axis == 0:
+                d = (self._cy[:, :, hi] - self._cy[:, :, lo]) / max(hi - lo, 1)  # (t, h-1)
+            else:
+                d = (self._cx[:, hi, :] - self._cx[:, lo, :]) / max(hi - lo, 1)  # (t, w-1)
+            self._memo[key] = np.concatenate([[0.0], np.median(d, axis=0)])
+        return self._memo[key]
 
     def score(self, axis: int, pos: int, lo: int, hi: int) -> float:
         """How much stronger the line at ``pos`` is than parallel lines 3-8 pixels away."""
-        here = self._diff(axis, pos, lo, hi)
-        if here is None:
+        size = self.h if axis == 0 else self.w
+        if not 1 <= pos < size or hi - lo < 2:
             return 0.0
+        st = self._strengths(axis, lo, hi)
         near = [
-            d
-            for q in (*range(pos - 8, pos - 2), *range(pos + 3, pos + 9))
-            if (d := self._diff(axis, q, lo, hi)) is not None
+            st[q] for q in (*range(pos - 8, pos - 2), *range(pos + 3, pos + 9)) if 1 <= q < size
         ]
-        return here / (float(np.median(near)) + 0.5) if near else 0.0
+        return float(st[pos]) / (float(np.median(near)) + 0.5) if near else 0.0
 
     def side(self, axis: int, start: int, step: int, lo: int, hi: int) -> tuple[int, float]:
         """The first edge line from ``start`` outwards (``step`` -1 or +1), or the frame's edge.
@@ -109,7 +118,6 @@ class _Lines:
         """
         size = self.h if axis == 0 else self.w
         end = 0 if step < 0 else size
-        best: tuple[int, float] = (end, 0.0)
         pos = start - 6 * step  # the smoothed activity spills a few pixels past the edge
         while 1 < pos < size - 1:
             s = self.score(axis, pos, lo, hi)
@@ -118,7 +126,7 @@ class _Lines:
             ):
                 return pos, s
             pos += step
-        return best
+        return end, 0.0
 
 
 def find_picture(

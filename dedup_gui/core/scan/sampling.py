@@ -84,13 +84,43 @@ def choose_strategy(
     return Strategy.SEEK
 
 
+# Long files (more frames than this) whose keyframes are known are sampled at the keyframes
+# nearest to the wanted moments: one decoded frame each, no full decode of the file (encoders
+# also put keyframes at scene cuts, so copies share many of them).
+LONG_FRAMES = 3000
+# ... provided a keyframe lies this close to most wanted moments (in sample intervals).
+SNAP_REACH = 0.75
+
+
+def snap_to_keyframes(times: np.ndarray, keyframes: np.ndarray, step: float) -> np.ndarray | None:
+    """The distinct keyframes nearest to ``times``; None when they are too far from them."""
+    if len(keyframes) < 2 or not len(times):
+        return None
+    pos = np.clip(np.searchsorted(keyframes, times), 1, len(keyframes) - 1)
+    left, right = keyframes[pos - 1], keyframes[pos]
+    nearest = np.where(np.abs(times - left) <= np.abs(right - times), left, right)
+    if np.median(np.abs(nearest - times)) > SNAP_REACH * step:
+        return None
+    return np.unique(nearest).astype(np.float32)
+
+
 def plan(
     duration: float,
     fps: float,
     options: SamplingOptions,
     keyframe_interval: float | None = None,
+    keyframes: tuple[float, ...] | np.ndarray = (),
 ) -> SamplePlan:
-    """Make the sampling plan of one video."""
+    """Make the sampling plan of one video.
+
+    A long file whose keyframes are known is sampled at its keyframes (see
+    :data:`LONG_FRAMES`): a ten-minute 720p H.264 file with a keyframe every 10 s costs about
+    sixty single-frame decodes instead of fifteen thousand frames.
+    """
     n = sample_count(duration, options)
     times = sample_times(duration, n)
+    if duration * fps > LONG_FRAMES and len(keyframes) > 1 and n > 1:
+        snapped = snap_to_keyframes(times, np.asarray(keyframes, np.float64), duration / n)
+        if snapped is not None:
+            return SamplePlan(snapped, Strategy.KEYFRAME)
     return SamplePlan(times, choose_strategy(duration, fps, n, keyframe_interval))

@@ -82,7 +82,7 @@ def decode_file(path: Path, backend_name: str, options: SamplingOptions) -> Deco
     backend = get_backend(backend_name)
     info = backend.probe(path)
     probe = info.probe
-    plan = sampling.plan(probe.duration, probe.fps, options, info.keyframe_interval)
+    plan = sampling.plan(probe.duration, probe.fps, options, info.keyframe_interval, info.keyframes)
     times: list[float] = []
     raw: list[np.ndarray] = []
     for t, frame in backend.read(path, info, plan.timestamps, plan.strategy, WORK_SIDE, grey=True):

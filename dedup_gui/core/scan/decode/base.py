@@ -30,6 +30,7 @@ class ProbeInfo:
 
     probe: Probe
     keyframe_interval: float | None = None  # mean frames between keyframes, if indexed
+    keyframes: tuple[float, ...] = ()  # keyframe times (s from the start), if indexed
 
 
 class DecoderBackend(ABC):
