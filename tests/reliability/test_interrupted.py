@@ -97,10 +97,8 @@ def test_sigkill_mid_scan_then_the_next_scan_resumes(lib, tmp_path):
     proc = cli_popen(*args, "-q")
     workers: set[int] = set()
     try:
-        deadline = time.monotonic() + 180
-        while _rows(cache_dir) < 1:
+        while _rows(cache_dir) < 1:  # the event: a first row stored (a hang: pytest-timeout)
             assert proc.poll() is None, proc.communicate()[1][-2000:]
-            assert time.monotonic() < deadline, "the scan never stored a row"
             workers.update(_children(proc.pid))
             time.sleep(0.05)
         workers.update(_children(proc.pid))
@@ -282,9 +280,10 @@ def test_ctrl_c_in_the_cli_writes_no_result(lib, tmp_path):
         "--decoder", "tests.faults:VerySlowBackend", "-v",
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 120
-        while not _children(proc.pid):  # decoder processes started: in the decoding stage
-            assert proc.poll() is None and time.monotonic() < deadline
+        # wait for the event (decoder processes started: in the decoding stage); a hang is
+        # caught by pytest-timeout, not by a wall-clock deadline that a busy machine can miss
+        while not _children(proc.pid):
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
             time.sleep(0.05)
         time.sleep(1.0)
         sent = time.monotonic()

@@ -134,6 +134,38 @@ class _Prefetch:
         self._thread.join()
 
 
+def _load_model(embedder: Embedder, size: int, progress: Progress, token: CancelToken) -> None:
+    """Make the model ready in a helper thread, so that a cancel is honoured meanwhile.
+
+    Building the runtime model on first use takes a minute or more in native code that cannot
+    be interrupted; a cancel returns at once and the build finishes in the background (it is
+    saved atomically, so the next scan finds it whole or builds it again).
+    """
+    done = threading.Event()
+    building = threading.Event()
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            embedder.load(size, lambda _: building.set())
+        except BaseException as exc:  # carried to the scanning thread
+            failed.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="dedup-model-load", daemon=True).start()
+    shown = False
+    while not done.wait(0.1):
+        token.raise_if_cancelled()
+        if building.is_set() and not shown:
+            progress.stage("model")  # from the scanning thread, as every progress event
+            shown = True
+    if building.is_set() and not shown:
+        progress.stage("model")
+    if failed:
+        raise failed[0]
+
+
 def extract_features(
     files: list[VideoFile],
     options: ScanOptions,
@@ -185,7 +217,7 @@ def extract_features(
         # the decoders start while the model loads; the first scan with a model builds its
         # runtime model (a minute at most), shown as its own stage; no weights fail it here
         start = time.perf_counter()
-        embedder.load(options.sampling.size, lambda _: progress.stage("model"))
+        _load_model(embedder, options.sampling.size, progress, token)
         seconds["model"] = round(time.perf_counter() - start, 3)
         progress.stage("features")
         progress.update(done, total)
