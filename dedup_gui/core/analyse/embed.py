@@ -37,7 +37,7 @@ from dedup_gui.core.progress import NEVER_CANCELLED, CancelToken
 
 log = logging.getLogger(__name__)
 
-RECIPE = "grayeq-max3x3-flipproj256-v2"
+RECIPE = "grayeq-max3x3-flipproj256-v3"
 GRID = 3
 DIM = 256
 # Region index of the mirror image: (row, col) <-> (row, GRID-1-col).

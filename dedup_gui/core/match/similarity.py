@@ -44,7 +44,12 @@ E_LO, E_HI, R_MAX = 0.08, 0.15, 0.25
 # Motion evidence: at clearly measurable motion (energy >= E_HI) the residual correlation,
 # less this offset, is itself a score (same footage under heavy visual edits moves the same).
 MOTION_OFFSET = 0.1
-ZOOMS = (1.0, 1.08, 1.16, 1.25)
+ZOOMS = (1.0, 1.08, 1.16, 1.25, 1.4)
+# Where the zoomed window sits (share of the spare room above and left of it): the centre,
+# and for the deeper zooms also the four corners, for off-centre crops and zooms.
+ANCHORS: tuple[tuple[float, float], ...] = ((0.5, 0.5),)
+CORNER_ANCHORS: tuple[tuple[float, float], ...] = ((0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0))
+CORNER_MIN_ZOOM = 1.16
 # Motion is judged on at least this many aligned frame pairs of non-common footage.
 MIN_MOTION_PAIRS = 3
 # Frames weighing less than this (common footage, see matching.common_weight) are left out of
@@ -273,15 +278,18 @@ def _standardise(t: np.ndarray) -> np.ndarray:
     return (t - t.mean(axis=(1, 2), keepdims=True)) / (t.std(axis=(1, 2), keepdims=True) + 1e-3)
 
 
-def _zoom(x: np.ndarray, z: float) -> np.ndarray:
-    """Centre zoom by ``z`` of (n, h, w) thumbnails, all frames in one resize call."""
+def _zoom(x: np.ndarray, z: float, anchor: tuple[float, float] = (0.5, 0.5)) -> np.ndarray:
+    """Zoom by ``z`` of (n, h, w) thumbnails, all frames in one resize call.
+
+    ``anchor`` places the window: (0.5, 0.5) the centre, (0, 0) the top left corner.
+    """
     if z == 1.0 or not len(x):
         return x
     import cv2
 
     n, h, w = x.shape
     ch, cw = round(h / z), round(w / z)
-    y0, x0 = (h - ch) // 2, (w - cw) // 2
+    y0, x0 = round((h - ch) * anchor[0]), round((w - cw) * anchor[1])
     crop = np.ascontiguousarray(np.moveaxis(x[:, y0 : y0 + ch, x0 : x0 + cw], 0, -1))
     parts = [  # OpenCV resizes up to 512 channels at once
         cv2.resize(crop[:, :, i : i + 512], (w, h)).reshape(h, w, -1) for i in range(0, n, 512)
@@ -325,25 +333,29 @@ def verify(
     bg_b = np.median(tb[inf_b], axis=0) if inf_b.any() else np.zeros(tb.shape[1:], np.float32)
     xa, xb = ta[pairs[:, 0]], tb[pairs[:, 1]]
     ra, rb = xa - bg_a, xb - bg_b
-    best: tuple[float, bool, int, float] | None = None
+    best: tuple[float, bool, int, float, tuple[float, float]] | None = None
     for flip in (False, True):
         yb = xb[:, :, ::-1] if flip else xb
         for side in (0, 1):
             for z in ZOOMS:
                 if side == 1 and z == 1.0:
                     continue
-                score = float(
-                    np.median(
-                        _ncc_rows(_zoom(xa, z), yb) if side == 0 else _ncc_rows(xa, _zoom(yb, z))
+                anchors = ANCHORS + (CORNER_ANCHORS if z >= CORNER_MIN_ZOOM else ())
+                for at in anchors if z > 1.0 else ANCHORS:
+                    score = float(
+                        np.median(
+                            _ncc_rows(_zoom(xa, z, at), yb)
+                            if side == 0
+                            else _ncc_rows(xa, _zoom(yb, z, at))
+                        )
                     )
-                )
-                if best is None or score > best[0]:
-                    best = (score, flip, side, z)
+                    if best is None or score > best[0]:
+                        best = (score, flip, side, z, at)
     assert best is not None
-    ncc, flip, side, z = best
-    qa = ra if side == 1 else _zoom(ra, z)
+    ncc, flip, side, z, at = best
+    qa = ra if side == 1 else _zoom(ra, z, at)
     qb = rb[:, :, ::-1] if flip else rb
-    qb = _zoom(qb, z) if side == 1 else qb
+    qb = _zoom(qb, z, at) if side == 1 else qb
     resid = float((qa * qb).sum() / (np.sqrt((qa * qa).sum() * (qb * qb).sum()) + 1e-6))
     energy = float(min(np.sqrt(np.mean(qa * qa)), np.sqrt(np.mean(qb * qb))))
     required = R_MAX * float(np.clip((energy - E_LO) / (E_HI - E_LO), 0.0, 1.0))

@@ -19,7 +19,7 @@ BORDER_STD = 4.0
 BORDER_CHANGE = 5.0
 # Never crop away more than this share of a side, nor leave less than this share in total.
 MAX_BORDER_SIDE = 0.7  # a small picture in a corner of a flat canvas has wide bars
-MIN_KEEP = 0.3
+MIN_KEEP = 0.1  # a small picture in a vertical canvas keeps under a fifth of its height
 
 
 # Side of the tiny grey thumbnails used for pixel-level verification.
