@@ -299,7 +299,7 @@ class GroupModel(QAbstractItemModel):
     # ---------------------------------------------------------------- QAbstractItemModel
     def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:  # noqa: B008
         """The index of a group (top level) or of a file (under its group)."""
-        if column < 0 or column >= len(Col) or row < 0:
+        if column < 0 or column >= self.columnCount() or row < 0:
             return QModelIndex()
         if not parent.isValid():
             if row >= len(self._groups):

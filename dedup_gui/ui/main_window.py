@@ -8,12 +8,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import QTimer, Slot
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import (
-    QApplication,
-    QMainWindow,
-)
+from PySide6.QtWidgets import QApplication, QMainWindow, QTabWidget
 
 from dedup_gui.core.analyse.embed import Embedder
 from dedup_gui.core.options import ScanOptions
@@ -29,9 +26,10 @@ from dedup_gui.ui.compare_windows import CompareWindows
 from dedup_gui.ui.current_file import CurrentFile
 from dedup_gui.ui.dialogs import PreferencesDialog, ProblemsDialog, Prompter
 from dedup_gui.ui.file_actions import FileActions
+from dedup_gui.ui.find_copies import FindCopies
 from dedup_gui.ui.folders import FolderPanel
 from dedup_gui.ui.group_model import GroupModel
-from dedup_gui.ui.mark_actions import MarkActions
+from dedup_gui.ui.mark_actions import MarkActions, MarkTargets
 from dedup_gui.ui.not_duplicates import NotDuplicates
 from dedup_gui.ui.preview import PreviewPanel
 from dedup_gui.ui.progress_panel import ProgressPanel
@@ -96,12 +94,16 @@ class MainWindow(QMainWindow):
         self.scan_button = window_layout.scan_button()
         self.results = ResultsView(self.model, self.loader)
         self.preview = PreviewPanel(self.loader)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("views")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.results, "Duplicates")
         self.progress_panel = ProgressPanel()
         self.stage_label = self.progress_panel.stage_label
         self.cancel_button = self.progress_panel.cancel_button
         body, self.splitter = window_layout.body(
             window_layout.column(self.folders, self.scan_button),
-            window_layout.column(self.results, self.progress_panel),
+            window_layout.column(self.tabs, self.progress_panel),
             self.preview,
         )
         self.setCentralWidget(body)
@@ -116,21 +118,31 @@ class MainWindow(QMainWindow):
             self, self.model, self.results, self.preview, self.compares,
             lambda: self.scan_options or self.settings.scan_options(), self._show_status,
         )  # fmt: skip
-        self.marks = MarkActions(
+        self.group_marks = MarkActions(
             self, self.model, self.results, self.settings, self.file_actions,
             lambda: self.prompt, self._show_status, self.result_files.start_dir,
             lambda: not self.controller.running,
         )  # fmt: skip
-        built = menus.build(self, self, self.results.tree, self.set_rule)
-        for name, act in built.actions.items():
-            setattr(self, name, act)
-        self.rule_group = built.rule_group
-        self.marks.rule_actions = self.rule_group.actions
         # action log + history, quarantine fallback, ask again
         self.action_safety = ActionSafety(
             self, lambda: self.prompt, self._show_status, self._reference_roots
         )
         self.action_safety.watch(self.file_actions)
+        self.find = FindCopies(
+            self, self.settings, self.loader, lambda: self.prompt, self._show_status,
+            self.controller.embedder, self.compares, self.preview, self.action_safety,
+            self.results, lambda: self.tabs.setCurrentWidget(self.find.panel),
+            lambda: not (self.controller.running or self.action_task.running), trasher,
+        )  # fmt: skip
+        self.tabs.addTab(self.find.panel, "Find copies")
+        # the Marks and Files menus act on the tab in front
+        self.marks = MarkTargets([self.group_marks, self.find.marks], self._front)
+        built = menus.build(self, self, self.results.tree, self.set_rule)
+        for name, act in built.actions.items():
+            setattr(self, name, act)
+        self.rule_group = built.rule_group
+        self.group_marks.rule_actions = self.find.marks.rule_actions = self.rule_group.actions
+        menus.add_context(self.find.results.tree, menus.FIND_CONTEXT, built.actions)
         self.action_safety.add_to_menu(built.menus.get("Files"))
         for act in self.rule_group.actions():
             act.setChecked(act.data() == str(self.settings.keep_rule_value()))
@@ -159,8 +171,15 @@ class MainWindow(QMainWindow):
         self.file_actions.message.connect(lambda text: self._show_status(text, 15000))
         self.compares.not_duplicate.connect(lambda x, y: self.hide_pairs([(x, y)]))
         self.action_task.running_changed.connect(self._on_running_changed)
-        self.marks.rule_changed.connect(self._update_status)
-        self.marks.rule_changed.connect(self._show_current)
+        self.group_marks.rule_changed.connect(self._update_status)
+        self.group_marks.rule_changed.connect(self._show_current)
+        self.find.progress.connect(self._on_find_progress)
+        self.find.started.connect(self.progress_panel.start)
+        self.find.running_changed.connect(self._on_running_changed)
+        self.find.scan_requested.connect(self.start_scan)
+        self.find.model.marks_changed.connect(self._update_actions)
+        self.find.results.current_changed.connect(self._update_actions)
+        self.tabs.currentChanged.connect(lambda _i: (self._view().show(), self._update_actions()))
         self.model.marks_changed.connect(self._update_status)
         self.model.groups_changed.connect(self._update_status)
         self.model.marks_changed.connect(self._update_actions)
@@ -173,15 +192,22 @@ class MainWindow(QMainWindow):
         self.results.rule_changed.connect(self.set_rule)
         self.results.mark_requested.connect(self.mark_all_but_keepers)
         self.results.tree.doubleClicked.connect(self.current.on_double_click)
-        self.preview.play.connect(self.current.play)
-        self.preview.reveal.connect(self.current.reveal)
+        self.preview.play.connect(self.play_current)
+        self.preview.reveal.connect(self.reveal_current)
         self.preview.compare.connect(self.compare_selected)
 
     # ---------------------------------------------------------------- state
     @property
     def busy(self) -> bool:
-        """A scan or a file action is running."""
-        return self.controller.running or self.action_task.running
+        """A scan, a search or a file action is running."""
+        return self.controller.running or self.action_task.running or self.find.running
+
+    def _front(self) -> int:
+        """0: the duplicates tab is in front, 1: Find copies."""
+        return int(self.tabs.currentWidget() is self.find.panel)
+
+    def _view(self) -> CurrentFile:
+        return (self.current, self.find.current)[self._front()]
 
     def _show_status(self, text: str, ms: int) -> None:
         self.statusBar().showMessage(text, ms)
@@ -191,28 +217,28 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         busy = self.busy
-        has_groups = self.model.rowCount() > 0
-        marked = bool(self.model.marked_paths())
-        current = self.results.current_member() is not None
-        for act in (self.act_scan,):
-            act.setEnabled(not busy and bool(self.folders.folders()))
+        find = self._front() == 1
+        model, view = (self.find.model, self.find.results) if find else (self.model, self.results)
+        marked = bool(model.marked_paths())
+        current = view.current_member() is not None
+        self.act_scan.setEnabled(not busy and bool(self.folders.folders()))
         self.scan_button.setEnabled(self.act_scan.isEnabled())
-        self.act_cancel.setEnabled(self.controller.running)
+        self.act_cancel.setEnabled(self.controller.running or self.find.running)
         for act in (self.act_trash, self.act_move, self.act_delete):
             act.setEnabled(marked and not busy)
-        for act in (self.act_mark, self.act_clear, self.act_save, self.act_csv, self.act_json):
-            act.setEnabled(has_groups and not busy)
+        for act in (self.act_mark, self.act_clear):
+            act.setEnabled(model.rowCount() > 0 and not busy)
+        for act in (self.act_save, self.act_csv, self.act_json):
+            act.setEnabled(self.model.rowCount() > 0 and not busy)
         self.act_open.setEnabled(not busy)
-        for act in (
-            self.act_play,
-            self.act_reveal,
-            self.act_hide_file,
-            self.act_hide_pair,
-            self.act_toggle,
-        ):
+        for act in (self.act_play, self.act_reveal, self.act_toggle, self.act_find_like):
             act.setEnabled(current and not busy)
+        for act in (self.act_hide_file, self.act_hide_pair):
+            act.setEnabled(current and not busy and not find)
+        self.act_find.setEnabled(not busy)
         self.act_compare.setEnabled(current and not self.controller.running)
-        self.results.mark_button.setEnabled(self.act_mark.isEnabled())
+        self.results.mark_button.setEnabled(self.model.rowCount() > 0 and not busy)
+        self.find.results.mark_button.setEnabled(self.find.model.rowCount() > 0 and not busy)
         self.act_problems.setEnabled(
             bool(self.result and (self.result.problems or self.result.notices))
         )
@@ -254,6 +280,9 @@ class MainWindow(QMainWindow):
         elif self.action_task.running:
             self.action_task.cancel()
             self.stage_label.setText("Stopping after the current file…")
+        elif self.find.running:
+            self.find.cancel()
+            self.stage_label.setText("Cancelling…")
 
     @Slot(bool)
     def _on_running_changed(self, running: bool) -> None:
@@ -276,12 +305,18 @@ class MainWindow(QMainWindow):
             return
         self.progress_panel.show_event(ev)
 
+    @Slot(object)
+    def _on_find_progress(self, ev: ProgressEvent) -> None:
+        if self.find.running:
+            self.progress_panel.show_event(ev)
+
     @Slot(int, int)
     def _on_download(self, done: int, total: int) -> None:
         self.progress_panel.show_download(done, total)
 
     @Slot(object)
     def _on_scan_finished(self, result: ScanResult) -> None:
+        QTimer.singleShot(0, lambda: self.find.after_scan(result.cancelled))  # once idle
         if result.cancelled:
             self.statusBar().showMessage(
                 "Scan cancelled. Everything analysed so far is cached; the next scan resumes.",
@@ -404,7 +439,15 @@ class MainWindow(QMainWindow):
 
     def compare_selected(self) -> None:
         """Compare the two selected files, or the current file with its group's reference."""
-        self.current.compare()
+        self._view().compare()
+
+    def play_current(self) -> None:
+        """Open the current file (of the tab in front) in the system player."""
+        self._view().play()
+
+    def reveal_current(self) -> None:
+        """Show the current file in the file manager."""
+        self._view().reveal()
 
     # ---------------------------------------------------------------- file actions
     def move_marked(self) -> None:
@@ -481,6 +524,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: D102
         # stop everything that runs on another thread, then save the layout
         self.controller.shutdown()
+        self.find.shutdown()
         self.action_task.shutdown()
         self.compares.close_all()
         self.loader.shutdown()

@@ -82,6 +82,11 @@ class MarkActions(QObject):
             act.setChecked(act.data() == str(rule))
         self.rule_changed.emit()
 
+    def apply_rule(self, rule: selection.KeepRule) -> None:
+        """Pick keepers with ``rule`` without asking (another view chose it)."""
+        self._model.set_rule(rule, self.preferred())
+        self._results.set_rule(rule)
+
     def choose_preferred_folder(self) -> None:
         """Pick the folder whose copies the "preferred folder" rule keeps, and use that rule."""
         folder = self._prompt().choose_folder(
@@ -130,3 +135,52 @@ class MarkActions(QObject):
     def _act(self, kind: ActionKind, destination: Path | None = None) -> None:
         if self._may_act():
             self._file_actions.run(kind, destination)
+
+
+class MarkTargets:
+    """The Marks and Files menus act on the view in front: the groups, or the found copies.
+
+    Args:
+        targets: One :class:`MarkActions` per view.
+        current: Which of them is in front (an index into ``targets``).
+    """
+
+    def __init__(self, targets: list[MarkActions], current: Callable[[], int]) -> None:
+        self.targets = targets
+        self._current = current
+
+    def current(self) -> MarkActions:
+        """The marks of the view in front."""
+        return self.targets[self._current()]
+
+    def preferred(self) -> tuple[Path, ...]:
+        """See :meth:`MarkActions.preferred`."""
+        return self.targets[0].preferred()
+
+    def set_rule(self, rule: selection.KeepRule) -> None:
+        """See :meth:`MarkActions.set_rule` (every view follows the rule)."""
+        self.current().set_rule(rule)
+        for t in self.targets:
+            if t is not self.current():
+                t.apply_rule(rule)
+
+    def choose_preferred_folder(self) -> None:  # noqa: D102
+        self.current().choose_preferred_folder()
+
+    def mark_all_but_keepers(self) -> None:  # noqa: D102
+        self.current().mark_all_but_keepers()
+
+    def clear_marks(self) -> None:  # noqa: D102
+        self.current().clear_marks()
+
+    def toggle_selected(self) -> None:  # noqa: D102
+        self.current().toggle_selected()
+
+    def trash_marked(self) -> None:  # noqa: D102
+        self.current().trash_marked()
+
+    def move_marked(self) -> None:  # noqa: D102
+        self.current().move_marked()
+
+    def delete_marked(self) -> None:  # noqa: D102
+        self.current().delete_marked()

@@ -50,6 +50,10 @@ ACTIONS = [
          "Show hidden pairs and files again"),
     Spec("act_scan", "&Scan", "start_scan", "F5", "Scan the folders for duplicate videos"),
     Spec("act_cancel", "&Cancel scan", "cancel_scan", "Esc", "Stop the scan"),
+    Spec("act_find", "&Find copies of a video…", "find.choose_file", "Ctrl+Shift+F",
+         "Where else is this? Find a video's or clip's copies in the scanned folders"),
+    Spec("act_find_like", "Find &everything like this", "find.find_like_selected", "Ctrl+L",
+         "Find the copies of this file anywhere in the scanned folders"),
     Spec("act_problems", "Show scan &problems…", "show_problems", None,
          "Files that could not be compared"),
     Spec("act_mark", "&Mark all but the keeper", "mark_all_but_keepers", "Ctrl+K",
@@ -63,9 +67,9 @@ ACTIONS = [
          "Remove the selected files from their groups, now and in later scans"),
     Spec("act_hide_pair", "Not a duplicate of the &reference", "hide_selected_pairs",
          "Ctrl+Shift+H", "These files are not copies of their group's reference"),
-    Spec("act_play", "&Play", "current.play", "Return", "Open in the system video player",
+    Spec("act_play", "&Play", "play_current", "Return", "Open in the system video player",
          tree_only=True),
-    Spec("act_reveal", "Show in &folder", "current.reveal", "Ctrl+R", "Reveal in the file manager"),
+    Spec("act_reveal", "Show in &folder", "reveal_current", "Ctrl+R", "Reveal in the file manager"),
     Spec("act_compare", "&Compare…", "compare_selected", "Ctrl+D",
          "Compare two files side by side"),
     Spec("act_trash", "Move marked to &trash…", "marks.trash_marked", Key.Delete,
@@ -87,7 +91,7 @@ RULES = "rules"  # placeholder in MENUS for the keeper-rule sub-menu
 MENUS: dict[str, list[str | None]] = {
     "&File": ["act_add", None, "act_open", "act_save", "act_csv", "act_json", None, "act_quit"],
     "&Edit": ["act_prefs", "act_forget"],
-    "&Scan": ["act_scan", "act_cancel", None, "act_problems"],
+    "&Scan": ["act_scan", "act_cancel", None, "act_find", "act_find_like", None, "act_problems"],
     "&Marks": ["act_mark", RULES, "act_preferred", "act_clear", "act_toggle", None,
                "act_hide_file", "act_hide_pair"],
     "&Files": ["act_play", "act_reveal", "act_compare", None, "act_trash", "act_move", None,
@@ -95,10 +99,13 @@ MENUS: dict[str, list[str | None]] = {
     "&View": ["act_thumbs", "act_filter", "act_expand", "act_collapse"],
     "&Help": ["act_shortcuts", "act_about"],
 }  # fmt: skip
-TOOLBAR = ["act_add", "act_scan", "act_cancel", None, "act_clear", None, "act_compare",
+TOOLBAR = ["act_add", "act_scan", "act_cancel", "act_find", None, "act_clear", None, "act_compare",
            "act_play", "act_reveal", None, "act_trash", "act_move", None, "act_prefs"]  # fmt: skip
-CONTEXT = ["act_play", "act_reveal", "act_compare", None, "act_toggle", "act_hide_file",
-           "act_hide_pair", None, "act_trash", "act_move"]  # fmt: skip
+CONTEXT = ["act_play", "act_reveal", "act_compare", "act_find_like", None, "act_toggle",
+           "act_hide_file", "act_hide_pair", None, "act_trash", "act_move"]  # fmt: skip
+# the Find copies tree's context menu
+FIND_CONTEXT = ["act_play", "act_reveal", "act_compare", "act_find_like", None, "act_toggle",
+                None, "act_trash", "act_move"]  # fmt: skip
 
 
 def key_text(act: QAction) -> str:
@@ -129,6 +136,17 @@ def _make(window: QMainWindow, slots: object, spec: Spec) -> QAction:
     act.triggered.connect(lambda _checked=False: slot())
     window.addAction(act)
     return act
+
+
+def add_context(tree: QWidget, names: list[str | None], acts: dict[str, QAction]) -> None:
+    """Give ``tree`` a context menu of the named actions (None: a separator)."""
+    for name in names:
+        if name is None:
+            sep = QAction(tree)
+            sep.setSeparator(True)
+            tree.addAction(sep)
+        else:
+            tree.addAction(acts[name])
 
 
 def build(
@@ -172,11 +190,5 @@ def build(
     for name in TOOLBAR:
         tb.addSeparator() if name is None else tb.addAction(acts[name])
     window.addToolBar(tb)
-    for name in CONTEXT:
-        if name is None:
-            sep = QAction(tree)
-            sep.setSeparator(True)
-            tree.addAction(sep)
-        else:
-            tree.addAction(acts[name])
+    add_context(tree, CONTEXT, acts)
     return Built(acts, rule_group, menus)
