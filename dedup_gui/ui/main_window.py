@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QTimer, Slot
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QMainWindow, QTabWidget
+from PySide6.QtWidgets import QMainWindow, QTabWidget
 
 from dedup_gui.core.analyse.embed import Embedder
 from dedup_gui.core.options import ScanOptions
@@ -24,7 +23,7 @@ from dedup_gui.ui import menus, theme, window_help, window_layout
 from dedup_gui.ui.action_safety import ActionSafety
 from dedup_gui.ui.compare_windows import CompareWindows
 from dedup_gui.ui.current_file import CurrentFile
-from dedup_gui.ui.dialogs import PreferencesDialog, ProblemsDialog, Prompter
+from dedup_gui.ui.dialogs import ProblemsDialog, Prompter
 from dedup_gui.ui.file_actions import FileActions
 from dedup_gui.ui.find_copies import FindCopies
 from dedup_gui.ui.folders import FolderPanel
@@ -33,7 +32,7 @@ from dedup_gui.ui.mark_actions import MarkActions, MarkTargets
 from dedup_gui.ui.not_duplicates import NotDuplicates
 from dedup_gui.ui.preview import PreviewPanel
 from dedup_gui.ui.progress_panel import ProgressPanel
-from dedup_gui.ui.result_files import RESULT_FILTER, ResultFiles
+from dedup_gui.ui.result_files import RESULT_FILTER, ResultFiles, options_dict
 from dedup_gui.ui.results_view import ResultsView
 from dedup_gui.ui.scan_controller import ScanController
 from dedup_gui.ui.settings import Settings
@@ -152,7 +151,7 @@ class MainWindow(QMainWindow):
         show = self.settings.show_thumbnails
         self.act_thumbs.setChecked(show)
         self.results.set_thumbnails(show)
-        self._restore_geometry()
+        window_layout.restore_geometry(self, self.settings, self.splitter, self.results.tree)
         self._update_actions()
         self._update_status()
 
@@ -166,8 +165,8 @@ class MainWindow(QMainWindow):
         self.controller.finished.connect(self._on_scan_finished)
         self.controller.failed.connect(self._on_scan_failed)
         self.controller.running_changed.connect(self._on_running_changed)
-        self.file_actions.progress.connect(self._on_action_progress)
-        self.file_actions.started.connect(self._on_action_started)
+        self.file_actions.progress.connect(self.progress_panel.show_action_progress)
+        self.file_actions.started.connect(self.progress_panel.show_action_started)
         self.file_actions.message.connect(lambda text: self._show_status(text, 15000))
         self.compares.not_duplicate.connect(lambda x, y: self.hide_pairs([(x, y)]))
         self.action_task.running_changed.connect(self._on_running_changed)
@@ -324,7 +323,7 @@ class MainWindow(QMainWindow):
             )
             return
         opts = self.scan_options or self.settings.scan_options()
-        self.show_result(result, _options_dict(opts))
+        self.show_result(result, options_dict(opts))
         n = len(self.model.groups())
         skipped = sum(1 for p in result.problems if p.skipped)
         videos = result.stats.counts.get("videos", 0)
@@ -454,23 +453,10 @@ class MainWindow(QMainWindow):
         """Move the marked files to a folder, after confirmation."""
         self.marks.move_marked()
 
-    @Slot(str)
-    def _on_action_started(self, what: str) -> None:
-        self.progress_panel.show_action_started(what)
-
-    @Slot(object)
-    def _on_action_progress(self, ev: ProgressEvent) -> None:
-        self.progress_panel.show_action_progress(ev)
-
     # ---------------------------------------------------------------- misc
     def edit_preferences(self) -> None:
         """Open the preferences dialog."""
-        old_theme = self.settings.theme
-        dialog = PreferencesDialog(self.settings, self)
-        if dialog.exec() and self.settings.theme != old_theme:
-            app = QApplication.instance()
-            if isinstance(app, QApplication):
-                theme.apply_theme(app, self.settings.theme)
+        window_help.edit_preferences(self, self.settings)
 
     def show_problems(self) -> None:
         """List files the scan skipped or warned about."""
@@ -483,11 +469,6 @@ class MainWindow(QMainWindow):
         on = self.act_thumbs.isChecked()
         self.settings.show_thumbnails = on
         self.results.set_thumbnails(on)
-
-    def focus_filter(self) -> None:
-        """Put the cursor in the filter box."""
-        self.results.filter.setFocus()
-        self.results.filter.selectAll()
 
     def show_shortcuts(self) -> None:
         """A table of keyboard shortcuts."""
@@ -508,19 +489,6 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Added {added} folders; press F5 to scan", 6000)
         event.acceptProposedAction()
 
-    def _restore_geometry(self) -> None:
-        geo = self.settings.geometry("geometry")
-        if geo is not None:
-            self.restoreGeometry(geo)
-        else:
-            self.resize(1500, 880)
-        state = self.settings.geometry("splitter")
-        if state is not None:
-            self.splitter.restoreState(state)
-        header = self.settings.geometry("header")
-        if header is not None:
-            self.results.tree.header().restoreState(header)
-
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: D102
         # stop everything that runs on another thread, then save the layout
         self.controller.shutdown()
@@ -528,18 +496,5 @@ class MainWindow(QMainWindow):
         self.action_task.shutdown()
         self.compares.close_all()
         self.loader.shutdown()
-        self.settings.set_geometry("geometry", self.saveGeometry())
-        self.settings.set_geometry("splitter", self.splitter.saveState())
-        self.settings.set_geometry("header", self.results.tree.header().saveState())
-        self.settings.sync()
+        window_layout.save_geometry(self, self.settings, self.splitter, self.results.tree)
         super().closeEvent(event)
-
-
-def _options_dict(options: ScanOptions) -> dict[str, Any]:
-    return {
-        "threshold": options.match.threshold,
-        "duration_tolerance": options.match.duration_tolerance,
-        "partial": options.match.partial,
-        "model": options.model.name,
-        "sampling": asdict(options.sampling),
-    }

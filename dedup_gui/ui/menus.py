@@ -80,7 +80,7 @@ ACTIONS = [
          "Delete the marked files for good (asks twice)", tree_only=True),
     Spec("act_thumbs", "Show &frames in the list", "toggle_thumbnails", "Ctrl+T",
          "Show a strip of frames for each file", checkable=True),
-    Spec("act_filter", "&Filter…", "focus_filter", Key.Find, "Filter the groups"),
+    Spec("act_filter", "&Filter…", "results.focus_filter", Key.Find, "Filter the groups"),
     Spec("act_expand", "&Expand all", "results.tree.expandAll", "Ctrl+Shift+Down"),
     Spec("act_collapse", "C&ollapse all", "results.tree.collapseAll", "Ctrl+Shift+Up"),
     Spec("act_shortcuts", "&Keyboard shortcuts", "show_shortcuts", "F1"),

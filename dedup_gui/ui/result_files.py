@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from dedup_gui.core.options import ScanOptions
 from dedup_gui.core.review import export
 from dedup_gui.core.review.ignores import drop_members
 from dedup_gui.core.types import ScanResult
@@ -85,3 +87,14 @@ class ResultFiles:
                 groups.append(kept)
         self._settings.last_dir = str(path.parent)
         return dataclasses.replace(result, groups=tuple(groups)), gone
+
+
+def options_dict(options: ScanOptions) -> dict[str, Any]:
+    """The options saved with a result set."""
+    return {
+        "threshold": options.match.threshold,
+        "duration_tolerance": options.match.duration_tolerance,
+        "partial": options.match.partial,
+        "model": options.model.name,
+        "sampling": asdict(options.sampling),
+    }

@@ -1,14 +1,27 @@
-"""The Help menu's two windows: the keyboard shortcuts and About."""
+"""The Help menu's two windows (keyboard shortcuts, About) and the preferences dialog."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from dedup_gui import __version__
+from dedup_gui.ui import theme
+from dedup_gui.ui.dialogs import PreferencesDialog
 from dedup_gui.ui.menus import key_text
+from dedup_gui.ui.settings import Settings
+
+
+def edit_preferences(parent: QWidget, settings: Settings) -> None:
+    """The preferences dialog; a new theme applies at once."""
+    old_theme = settings.theme
+    dialog = PreferencesDialog(settings, parent)
+    if dialog.exec() and settings.theme != old_theme:
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            theme.apply_theme(app, settings.theme)
 
 
 def show_shortcuts(parent: QWidget, actions: Iterable[QAction]) -> None:

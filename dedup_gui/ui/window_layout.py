@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QPushButton, QSplitter, QTreeView, QVBoxLayout, QWidget
+
+from dedup_gui.ui.settings import Settings
 
 
 def scan_button() -> QPushButton:
@@ -42,3 +44,30 @@ def body(left: QWidget, center: QWidget, right: QWidget) -> tuple[QWidget, QSpli
     bv.setContentsMargins(8, 6, 8, 4)
     bv.addWidget(splitter)
     return outer, splitter
+
+
+def restore_geometry(
+    window: QWidget, settings: Settings, splitter: QSplitter, tree: QTreeView
+) -> None:
+    """The window's size, the panes' widths and the results' columns as the user left them."""
+    geo = settings.geometry("geometry")
+    if geo is not None:
+        window.restoreGeometry(geo)
+    else:
+        window.resize(1500, 880)
+    state = settings.geometry("splitter")
+    if state is not None:
+        splitter.restoreState(state)
+    header = settings.geometry("header")
+    if header is not None:
+        tree.header().restoreState(header)
+
+
+def save_geometry(
+    window: QWidget, settings: Settings, splitter: QSplitter, tree: QTreeView
+) -> None:
+    """Remember the layout for the next start."""
+    settings.set_geometry("geometry", window.saveGeometry())
+    settings.set_geometry("splitter", splitter.saveState())
+    settings.set_geometry("header", tree.header().saveState())
+    settings.sync()
