@@ -83,7 +83,13 @@ class FindPanel(QWidget):
         header = self.results.tree.header()
         for col in (Col.BITRATE, Col.CODEC, Col.FPS, Col.MODIFIED, Col.SIZE):
             self.results.tree.setColumnHidden(col, True)
-        widths = {FindCol.KIND: 130, FindCol.QUERY_RANGE: 110, FindCol.MATCH_RANGE: 110}
+        widths = {
+            Col.NAME: 200,
+            Col.SIMILARITY: 84,
+            FindCol.KIND: 112,
+            FindCol.QUERY_RANGE: 104,
+            FindCol.MATCH_RANGE: 104,
+        }
         for col, w in widths.items():
             header.resizeSection(col, w)
         # kind and ranges right after the similarity

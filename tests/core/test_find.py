@@ -29,9 +29,10 @@ def library(tmp_path_factory, embedder):
     M.write_video(lib / "clip.mp4", src[3 * M.FPS : 9 * M.FPS])
     M.write_video(lib / "other.mp4", M.Scene(92).frames(10))
     shutil.copy2(source, lib / "same bytes.mp4")
+    shutil.copy2(lib / "mirrored.mp4", lib / "mirrored twin.mp4")
     options = ScanOptions(cache_dir=base / "cache")
     result = scan([lib], options, embedder=embedder)
-    assert result.stats.counts["videos"] == 5  # the identical file is not analysed
+    assert result.stats.counts["videos"] == 5  # one file of each identical pair is analysed
     return lib, options
 
 
@@ -41,15 +42,18 @@ def test_every_kind_of_copy_is_found_and_named(library, embedder):
     assert result.status is FindStatus.OK and result.library_videos == 5
     (q,) = result.queries
     kinds = {c.path.name: c for c in q.copies}
-    assert set(kinds) == {"mirrored.mp4", "turned.mp4", "clip.mp4", "same bytes.mp4"}
+    assert set(kinds) == {
+        "mirrored.mp4", "mirrored twin.mp4", "turned.mp4", "clip.mp4", "same bytes.mp4"
+    }  # fmt: skip
     assert kinds["same bytes.mp4"].identical and kinds["same bytes.mp4"].similarity == 1.0
-    assert kinds["mirrored.mp4"].kind is CopyKind.MIRRORED
+    assert kinds["mirrored.mp4"].kind is kinds["mirrored twin.mp4"].kind is CopyKind.MIRRORED
     assert kinds["turned.mp4"].kind is CopyKind.TURNED
     assert kinds["turned.mp4"].evidence.rotation in (90, 270)
     clip = kinds["clip.mp4"]
     assert clip.kind is CopyKind.CONTAINS  # the clip is cut from the query
     assert abs(clip.query_range[0] - 3.0) <= 1.0 and abs(clip.query_range[1] - 9.0) <= 1.0
-    sims = [c.similarity for c in q.copies]
+    assert q.copies[0].identical  # identical files first, then by similarity
+    sims = [c.similarity for c in q.copies[1:]]
     assert sims == sorted(sims, reverse=True)
     assert q.seconds > 0
 

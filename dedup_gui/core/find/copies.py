@@ -30,7 +30,8 @@ from dedup_gui.core.analyse.embed import Embedder
 from dedup_gui.core.analyse.features import extract_features, feature_key
 from dedup_gui.core.find.library import LibrarySearch, LibraryVideo, VideoHits
 from dedup_gui.core.library.cache import FeatureCache
-from dedup_gui.core.match import rotation, views
+from dedup_gui.core.match import rotation, views, zoom
+from dedup_gui.core.match.cluster import durations_compatible
 from dedup_gui.core.match.matching import (
     CANDIDATE_SIM,
     COMMON_SHARE,
@@ -68,6 +69,8 @@ MIN_CANDIDATES = 30
 NEIGHBOURS = 64
 # A query frame this close to a library video counts towards that frame's commonness.
 COMMON_SIM = 0.55
+# Near misses given the zoom second look per query (each may decode and embed a video once).
+ZOOM_CANDIDATES = 4
 # A library video that holds this share of the query's frames is a copy, not common footage.
 CORE_SHARE = 0.8
 # The range along the alignment is used when the matched frames lie inside it, give or take
@@ -327,12 +330,15 @@ class _Searcher:
         self.key = key
         self.ref_roots = ref_roots
         self._rotator: rotation.Rotator | None = None
+        self._zoomer: zoom.Zoomer | None = None
         self._signatures: tuple[Any, np.ndarray] | None = None
         self._same_size: dict[int, list[Path]] | None = None
+        self._hashes: dict[Path, bytes | None] = {}
 
     def close(self) -> None:
-        if self._rotator is not None:
-            self._rotator.__exit__(None, None, None)
+        for helper in (self._rotator, self._zoomer):
+            if helper is not None:
+                helper.__exit__(None, None, None)
 
     # ---------------------------------------------------------------- one query
     def search(self, file: VideoFile, probe: Probe, feats: VideoFeatures, top: int) -> QueryCopies:
@@ -361,13 +367,19 @@ class _Searcher:
             self._suppress(qp, hits, n_frames)
         wanted = max(MIN_CANDIDATES, 3 * top)
         copies: dict[int, FoundCopy] = {}
+        near: list[tuple[int, PairMatch]] = []
         refined = 0
         for h in hits[:wanted]:
             self.token.raise_if_cancelled()
             refined += 1
-            copy = self._refine(query, feats, qp, qfull, h.video)
-            if copy is not None:
-                copies[h.video] = copy
+            m = self._refine(feats, qp, qfull, h.video)
+            if m.accepted(self.mo.threshold, True):
+                copies[h.video] = _copy(query, self._info(lib.videos[h.video]), m, self.mo.temporal)
+            elif self._near_miss(m, probe.duration, lib.videos[h.video].probe.duration):
+                near.append((h.video, m))
+        if self.mo.zoom and near:
+            for i, copy in self._zoomed(file, query, qp, near).items():
+                copies[i] = copy
         if self.mo.rotation:
             for i, copy in self._turned(file, query, feats, own, set(copies)).items():
                 copies[i] = copy
@@ -417,21 +429,64 @@ class _Searcher:
                          _under(f.path, self.ref_roots))  # fmt: skip
 
     def _refine(
-        self,
-        query: VideoInfo,
-        feats: VideoFeatures,
-        qp: Prepared,
-        qfull: Prepared | None,
-        i: int,
-    ) -> FoundCopy | None:
+        self, feats: VideoFeatures, qp: Prepared, qfull: Prepared | None, i: int
+    ) -> PairMatch:
+        """The query (a) against library video ``i`` (b), through their views."""
         lib = self.library
         lp = replace(lib.prepared(i), index=1)
         lf = lib.full_view(i)
         lf = None if lf is None else replace(lf, index=1)
-        m = views.compare_views(qp, lp, qfull, lf, [feats, lib.videos[i].features], self.mo)
-        if not m.accepted(self.mo.threshold, True):
-            return None
-        return _copy(query, self._info(lib.videos[i]), m, self.mo.temporal)
+        return views.compare_views(qp, lp, qfull, lf, [feats, lib.videos[i].features], self.mo)
+
+    # ---------------------------------------------------------------- zoomed copies
+    def _near_miss(self, m: PairMatch, qd: float, ld: float) -> bool:
+        """A whole-copy comparison that came close (as a scan's zoom second look picks them)."""
+        return (
+            m.verified
+            and zoom.NEAR_MISS <= m.similarity < self.mo.threshold
+            and durations_compatible(qd, ld, self.mo.duration_tolerance)
+        )
+
+    def _zoomed(
+        self,
+        file: VideoFile,
+        query: VideoInfo,
+        qp: Prepared,
+        near: list[tuple[int, PairMatch]],
+    ) -> dict[int, FoundCopy]:
+        """Near misses seen again through windows of either picture (see :mod:`.zoom`)."""
+        lib = self.library
+        if self._zoomer is None:
+            self._zoomer = zoom.Zoomer(
+                self.key, self.opts.decoder, self.opts.sampling, self.opts.file_timeout,
+                self.embedder, self.cache, self.mo.flip, self.token,
+            )  # fmt: skip
+        full = replace(self.mo, partial=False)
+        qd = query.probe.duration if query.probe else 0.0
+        out: dict[int, FoundCopy] = {}
+        own_views: list[Prepared] | None = None
+        for i, _ in sorted(near, key=lambda x: -x[1].similarity)[:ZOOM_CANDIDATES]:
+            self.token.raise_if_cancelled()
+            best: PairMatch | None = None
+            if own_views is None:  # the query's windows, once
+                found = self._zoomer.views(file) or []
+                own_views = [prepare_view(0, f, f.regions, f.thumbs, qd, lib.whitening)
+                             for f in found]  # fmt: skip
+            lp = replace(lib.prepared(i), index=1)
+            tries = [(p, lp) for p in own_views]
+            v = lib.videos[i]
+            for f in self._zoomer.views(v.file) or []:
+                p = prepare_view(1, f, f.regions, f.thumbs, v.probe.duration, lib.whitening)
+                tries.append((qp, p))
+            for a, b in tries:
+                r = compare(a, b, full)
+                if r.accepted(full.threshold, False) and (
+                    best is None or r.score(False) > best.score(False)
+                ):
+                    best = r
+            if best is not None:
+                out[i] = _copy(query, self._info(v), best, self.mo.temporal)
+        return out
 
     # ---------------------------------------------------------------- turned copies
     def _turned(
@@ -526,12 +581,8 @@ class _Searcher:
         return {u: k for u, (_, k) in out.items()}
 
     # ---------------------------------------------------------------- identical files
-    def _identical(self, query: VideoInfo, found: list[FoundCopy]) -> list[FoundCopy]:
-        """``found`` with byte-identical files marked as such, first.
-
-        Identical files a scan did not analyse (it analyses one file of each identical set)
-        are added from beside the library's files.
-        """
+    def _same_sized(self) -> dict[int, list[Path]]:
+        """Library files and the unanalysed videos beside them, by size."""
         if self._same_size is None:
             by_size: dict[int, list[Path]] = {}
             for v in self.library.videos:
@@ -553,37 +604,64 @@ class _Searcher:
                     except OSError:
                         continue
             self._same_size = by_size
-        others = [p for p in self._same_size.get(query.size, []) if p != query.path]
-        if not others:
-            return found
-        try:
-            mine = full_hash(query.path, self.token)
-        except OSError:
-            return found
-        same: dict[Path, os.stat_result] = {}
+        return self._same_size
+
+    def _hash(self, path: Path) -> bytes | None:
+        if path not in self._hashes:
+            try:
+                self._hashes[path] = full_hash(path, self.token)
+            except OSError:
+                self._hashes[path] = None
+        return self._hashes[path]
+
+    def _twins(self, path: Path, size: int) -> list[tuple[Path, os.stat_result]]:
+        """Files byte-identical to ``path`` among the library's and those beside them."""
+        others = [p for p in self._same_sized().get(size, []) if p != path]
+        if not others or self._hash(path) is None:
+            return []
+        out = []
         for p in others:
             try:
                 st = os.stat(p)
-                if st.st_size == query.size and full_hash(p, self.token) == mine:
-                    same[p] = st
             except OSError:
                 continue
+            if st.st_size == size and self._hash(p) == self._hash(path):
+                out.append((p, st))
+        return out
+
+    def _identical(self, query: VideoInfo, found: list[FoundCopy]) -> list[FoundCopy]:
+        """``found`` with byte-identical files marked as such, first, and twins added.
+
+        A scan analyses one file of each identical set: the others are found here by hashing
+        same-sized files beside the library's, both the query's twins (similarity 1) and the
+        twins of each copy found (with that copy's match).
+        """
         dur = query.probe.duration if query.probe else 0.0
         ev = MatchEvidence(1.0, GroupKind.IDENTICAL, 0, 0, 0.0, (0.0, dur), (0.0, dur))
-        out = []
-        for p, st in same.items():
-            known = next((c for c in found if c.path == p), None)
-            if known is not None:
-                info = known.file
-            else:
-                lib = next((v for v in self.library.videos if v.path.parent == p.parent), None)
-                info = VideoInfo(p, st.st_size, st.st_mtime_ns,
-                                 lib.file.root if lib else p.parent, query.probe,
-                                 _under(p, self.ref_roots))  # fmt: skip
-            out.append(FoundCopy(info, 1.0, CopyKind.SAME, (0.0, dur), (0.0, dur), ev, True))
-        return sorted(out, key=lambda c: os.fsencode(c.path)) + [
-            c for c in found if c.path not in same
-        ]
+        known = {c.path: c for c in found}
+        same: list[FoundCopy] = []
+        for p, st in self._twins(query.path, query.size):
+            info = known[p].file if p in known else self._beside(p, st, query.probe)
+            same.append(FoundCopy(info, 1.0, CopyKind.SAME, (0.0, dur), (0.0, dur), ev, True))
+        taken = {c.path for c in same} | {query.path}
+        rest: list[FoundCopy] = []
+        for c in found:
+            if c.path in taken:
+                continue
+            rest.append(c)
+            taken.add(c.path)
+            for p, st in self._twins(c.path, c.file.size):
+                if p not in taken and p not in known:
+                    rest.append(replace(c, file=self._beside(p, st, c.file.probe)))
+                    taken.add(p)
+        same.sort(key=lambda c: os.fsencode(c.path))
+        return same + rest
+
+    def _beside(self, p: Path, st: os.stat_result, probe: Probe | None) -> VideoInfo:
+        """A file found beside the library's (its probe is its twin's)."""
+        lib = next((v for v in self.library.videos if v.path.parent == p.parent), None)
+        root = lib.file.root if lib else p.parent
+        return VideoInfo(p, st.st_size, st.st_mtime_ns, root, probe, _under(p, self.ref_roots))
 
 
 def _clip(r: tuple[float, float], hi: float) -> tuple[float, float]:
