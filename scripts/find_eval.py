@@ -88,6 +88,8 @@ def main() -> int:
         args.library,
         embedder.prior(options.sampling.size),
         options.match.whiten,
+        options.min_duration,
+        options.match.suppress_common,
     )
     build = time.perf_counter() - t0
     print(f"library: {len(library)} videos, {library.frames} frames, built in {build:.1f} s",

@@ -258,6 +258,7 @@ def find_copies(
                 embedder.prior(opts.sampling.size),
                 mo.whiten,
                 opts.min_duration,
+                mo.suppress_common,
             )
         seconds["library"] = round(time.perf_counter() - start, 3)
         base = FindResult(

@@ -24,8 +24,15 @@ from typing import Any
 import numpy as np
 
 from dedup_gui.core.library.cache import FeatureCache
+from dedup_gui.core.match import candidates as knn
 from dedup_gui.core.match import similarity
-from dedup_gui.core.match.matching import prepare_view
+from dedup_gui.core.match.matching import (
+    CANDIDATE_SIM,
+    COMMON_SHARE,
+    COMMON_VIDEOS,
+    common_weight,
+    prepare_view,
+)
 from dedup_gui.core.match.refine import Prepared
 from dedup_gui.core.progress import NEVER_CANCELLED, CancelToken
 from dedup_gui.core.types import Probe, VideoFeatures, VideoFile
@@ -87,6 +94,8 @@ class LibrarySearch:
         prior: The embedder's generic whitening prior (blended with the library's statistics,
             as a scan does).
         whiten: Whiten the vectors (``MatchOptions.whiten``).
+        suppress_common: Down-weight library frames that many unrelated library videos share
+            (intros, logos), as a scan does (``MatchOptions.suppress_common``).
     """
 
     def __init__(
@@ -94,6 +103,7 @@ class LibrarySearch:
         videos: Sequence[LibraryVideo],
         prior: tuple[np.ndarray, np.ndarray] | None = None,
         whiten: bool = True,
+        suppress_common: bool = True,
     ) -> None:
         self.videos = list(videos)
         feats = [v.features for v in self.videos]
@@ -113,6 +123,8 @@ class LibrarySearch:
         self._owner = np.zeros(0, np.int64)
         self._frame = np.zeros(0, np.int64)
         self._build()
+        if suppress_common:
+            self._suppress_common()
 
     @classmethod
     def from_cache(
@@ -123,6 +135,7 @@ class LibrarySearch:
         prior: tuple[np.ndarray, np.ndarray] | None = None,
         whiten: bool = True,
         min_duration: float = 0.0,
+        suppress_common: bool = True,
     ) -> LibrarySearch:
         """Gather the videos analysed under ``key`` (under ``roots``, or all) that still exist.
 
@@ -133,6 +146,7 @@ class LibrarySearch:
             prior: See the class.
             whiten: See the class.
             min_duration: Leave out videos shorter than this (as a scan does).
+            suppress_common: See the class.
         """
         wanted = [Path(os.path.abspath(r)) for r in roots] if roots is not None else None
         videos = []
@@ -148,7 +162,7 @@ class LibrarySearch:
                                        hit.features))  # fmt: skip
         videos.sort(key=lambda v: os.fsencode(v.path))
         log.info("library: %d analysed videos", len(videos))
-        return cls(videos, prior, whiten)
+        return cls(videos, prior, whiten, suppress_common)
 
     def __len__(self) -> int:
         return len(self.videos)
@@ -198,6 +212,20 @@ class LibrarySearch:
         self._index.add(allv)
         self._owner = np.concatenate(owner)
         self._frame = np.concatenate(frame)
+
+    def _suppress_common(self) -> None:
+        """Evidence weights of the library's frames from their commonness (see matching)."""
+        if len(self.videos) < 2:
+            return
+        searched = []
+        for i in range(len(self.videos)):
+            p, fv = self.prepared(i), self.full_view(i)
+            searched.append(p.vectors if fv is None else np.concatenate([p.vectors, fv.vectors]))
+        neigh = knn.search(searched, min_sim=CANDIDATE_SIM)
+        limit = max(COMMON_VIDEOS, COMMON_SHARE * len(self.videos))
+        for i, common in enumerate(neigh.commonness):
+            w = self.prepared(i).weights  # shared with the whole-frame view
+            w[:] = common_weight(common[: len(w)], limit)
 
     @property
     def frames(self) -> int:
