@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QWidget
 from dedup_gui.core.analyse.embed import Embedder
 from dedup_gui.core.errors import ScanError
 from dedup_gui.core.find.copies import FindResult, FindStatus
+from dedup_gui.core.find.library import LibrarySearch
 from dedup_gui.core.options import VIDEO_EXTENSIONS, ScanOptions
 from dedup_gui.core.progress import CancelToken, Progress
 from dedup_gui.core.review.actions import Trasher
@@ -106,6 +107,7 @@ class FindCopies(QObject):
         self.file_actions = FileActions(self.model, prompt, trasher, self)
         safety.watch(self.file_actions)
         self.file_actions.message.connect(lambda text: status(text, 15000))
+        self.file_actions.task.finished.connect(lambda _r: self.forget_library())
         self.marks = MarkActions(
             parent, self.model, self.results, settings, self.file_actions, prompt, status,
             self._start_dir, lambda: not self.task.running,
@@ -116,6 +118,7 @@ class FindCopies(QObject):
             lambda: self.options or settings.scan_options(), status,
         )  # fmt: skip
         self.queries: list[Path] = []
+        self._library: tuple[object, LibrarySearch] | None = None  # kept between searches
         self.pending_after_scan = False
         self.result: FindResult | None = None
         p = self.panel
@@ -184,18 +187,33 @@ class FindCopies(QObject):
         queries = list(self.queries)
         emit = self.progress.emit
 
-        def run(token: CancelToken) -> FindResult:
-            from dedup_gui.core.find.copies import FIND_WEIGHTS, find_copies
+        want = (tuple(roots or ()), options.replace(reference_roots=()))
+        memo = self._library if self._library and self._library[0] == want else None
 
-            return find_copies(
-                queries,
-                options,
-                roots=roots,
-                top=TOP,
-                embedder=embedder,
-                progress=Progress(emit, weights=FIND_WEIGHTS),
-                token=token,
+        def run(token: CancelToken) -> tuple[FindResult, object, LibrarySearch | None]:
+            from dedup_gui.core.find.copies import FIND_WEIGHTS, find_copies, gather_library
+            from dedup_gui.core.library.cache import FeatureCache
+
+            progress = Progress(emit, weights=FIND_WEIGHTS)
+            cache = (
+                FeatureCache.open(options.cache_dir)
+                if options.use_cache
+                else (FeatureCache.disabled())
             )
+            try:
+                if memo is not None:
+                    library = memo[1]
+                else:
+                    progress.stage("library")
+                    library = gather_library(options, cache, embedder, roots)
+                result = find_copies(
+                    queries, options, cache, roots=roots, top=TOP, embedder=embedder,
+                    library=library, progress=progress, token=token,
+                )  # fmt: skip
+            finally:
+                cache.close()
+            # kept for the next search until a scan or a file action changes the library
+            return result, want, library if len(library) else None
 
         self.model.set_groups([])
         self.panel.summary.setText(f"Searching for {self._what()}…")
@@ -216,8 +234,13 @@ class FindCopies(QObject):
         self.task.shutdown()
         self.file_actions.task.shutdown()
 
+    def forget_library(self) -> None:
+        """The library changed (a scan, a file action): gather it again for the next search."""
+        self._library = None
+
     def after_scan(self, cancelled: bool) -> None:
         """A scan ended: search again if the search was waiting for it."""
+        self.forget_library()
         if self.pending_after_scan and not cancelled and self.queries:
             self.find(self.queries)
 
@@ -233,7 +256,9 @@ class FindCopies(QObject):
         self._update_buttons()
 
     @Slot(object)
-    def _on_finished(self, result: FindResult) -> None:
+    def _on_finished(self, outcome: tuple[FindResult, object, LibrarySearch | None]) -> None:
+        result, want, library = outcome
+        self._library = (want, library) if library is not None else None
         self.result = result
         if result.status is FindStatus.CANCELLED:
             self.panel.summary.setText("Search cancelled")

@@ -177,6 +177,7 @@ class MainWindow(QMainWindow):
         self.find.running_changed.connect(self._on_running_changed)
         self.find.scan_requested.connect(self.start_scan)
         self.find.model.marks_changed.connect(self._update_actions)
+        self.action_task.finished.connect(lambda _r: self.find.forget_library())
         self.find.results.current_changed.connect(self._update_actions)
         self.tabs.currentChanged.connect(lambda _i: (self._view().show(), self._update_actions()))
         self.model.marks_changed.connect(self._update_status)

@@ -142,6 +142,7 @@ def test_find_like_this_then_trash_a_copy_with_the_usual_confirmation(
     assert q.query.path == own / "source.mp4"
     copy = q.copies[0]
     assert copy.path == own / "copies" / "source small.mp4"
+    assert w.find._library is not None  # the gathered library is kept for the next search
     assert copy.kind is CopyKind.SAME
     # mark the copy and trash it: the same confirmation as the groups view
     assert w.find.model.set_marked(copy.path, True)
@@ -152,6 +153,7 @@ def test_find_like_this_then_trash_a_copy_with_the_usual_confirmation(
     assert not copy.path.exists()
     assert (trash / copy.path.name).exists()
     assert not w.find.model.index_of_path(copy.path).isValid()
+    assert w.find._library is None  # a file action changed the library: gathered again
     assert (own / "source.mp4").exists()
 
 

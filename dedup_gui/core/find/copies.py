@@ -28,7 +28,7 @@ import numpy as np
 
 from dedup_gui.core.analyse.embed import Embedder
 from dedup_gui.core.analyse.features import extract_features, feature_key
-from dedup_gui.core.find.library import LibrarySearch, LibraryVideo, VideoHits
+from dedup_gui.core.find.library import LibrarySearch, LibraryVideo, VideoHits, current
 from dedup_gui.core.library.cache import FeatureCache
 from dedup_gui.core.match import rotation, views, zoom
 from dedup_gui.core.match.cluster import durations_compatible
@@ -192,6 +192,28 @@ def _under(path: Path, roots: Iterable[Path]) -> bool:
     return any(path == r or r in path.parents for r in roots)
 
 
+def gather_library(
+    options: ScanOptions,
+    cache: FeatureCache,
+    embedder: Embedder,
+    roots: Iterable[Path] | None = None,
+) -> LibrarySearch:
+    """The library :func:`find_copies` searches: what scans analysed under ``roots`` (or all).
+
+    Gathered once, it can be passed to several searches (``library=``) until a scan or a file
+    action changes the library.
+    """
+    return LibrarySearch.from_cache(
+        cache,
+        feature_key(options, embedder),
+        [Path(os.path.abspath(os.fspath(r))) for r in roots] if roots is not None else None,
+        embedder.prior(options.sampling.size),
+        options.match.whiten,
+        options.min_duration,
+        options.match.suppress_common,
+    )
+
+
 def find_copies(
     queries: Iterable[Path | str],
     options: ScanOptions | None = None,
@@ -251,14 +273,8 @@ def find_copies(
         start = time.perf_counter()
         progress.stage("library")
         if library is None:
-            library = LibrarySearch.from_cache(
-                cache,
-                key,
-                root_paths if roots is not None else None,
-                embedder.prior(opts.sampling.size),
-                mo.whiten,
-                opts.min_duration,
-                mo.suppress_common,
+            library = gather_library(
+                opts, cache, embedder, root_paths if roots is not None else None
             )
         seconds["library"] = round(time.perf_counter() - start, 3)
         base = FindResult(
@@ -372,6 +388,9 @@ class _Searcher:
         refined = 0
         for h in hits[:wanted]:
             self.token.raise_if_cancelled()
+            f = lib.videos[h.video].file
+            if not current(f.path, f.size, f.mtime_ns):  # gone or changed since gathered
+                continue
             refined += 1
             m = self._refine(feats, qp, qfull, h.video)
             if m.accepted(self.mo.threshold, True):

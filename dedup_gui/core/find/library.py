@@ -77,7 +77,7 @@ def _under(path: Path, roots: Sequence[Path]) -> bool:
     return any(path == r or r in path.parents for r in roots)
 
 
-def _current(path: Path, size: int, mtime_ns: int) -> bool:
+def current(path: Path, size: int, mtime_ns: int) -> bool:
     """Whether the file still exists unchanged since it was analysed."""
     try:
         st = os.stat(path)
@@ -153,7 +153,7 @@ class LibrarySearch:
         for path, size, mtime_ns, hit in cache.entries(key):
             if wanted is not None and not _under(path, wanted):
                 continue
-            if not _current(path, size, mtime_ns):
+            if not current(path, size, mtime_ns):
                 continue
             if min_duration and 0 < hit.probe.duration < min_duration:
                 continue
