@@ -95,3 +95,50 @@ def test_library_search_returns_hits_per_video_best_first(library, embedder):
     assert hits[0].score >= max(h.score for h in hits)
     assert np.all(np.diff(hits[0].frames) > 0) and len(hits[0].sims) == len(hits[0].frames)
     assert search.search(np.zeros((0, search.prepared(i).vectors.shape[1])), k=8) == []
+
+
+class _Adapter:
+    """A library of another kind (as the persistent index will be): only the protocol."""
+
+    def __init__(self, inner: LibrarySearch) -> None:
+        self.inner = inner
+        self.searched = 0
+
+    @property
+    def videos(self):
+        return self.inner.videos
+
+    @property
+    def whitening(self):
+        return self.inner.whitening
+
+    def __len__(self) -> int:
+        return len(self.inner)
+
+    def search(self, query_vectors, k, min_sim=0.35, token=None):
+        self.searched += 1
+        return self.inner.search(query_vectors, k, min_sim)
+
+    def prepared(self, i):
+        return self.inner.prepared(i)
+
+    def full_view(self, i):
+        return self.inner.full_view(i)
+
+
+def test_find_copies_takes_any_library_with_the_protocol(library, embedder):
+    from dedup_gui.core.find.copies import gather_library
+
+    lib, options = library
+    with FeatureCache.open(options.cache_dir) as cache:
+        inner = gather_library(options, cache, embedder, [lib])
+        plain = find_copies([lib / "clip.mp4"], options, cache, roots=[lib], embedder=embedder,
+                            library=inner)  # fmt: skip
+        adapter = _Adapter(inner)
+        other = find_copies([lib / "clip.mp4"], options, cache, roots=[lib], embedder=embedder,
+                            library=adapter)  # fmt: skip
+    assert adapter.searched >= 1
+    assert [(c.path, c.kind) for c in other.queries[0].copies] == [
+        (c.path, c.kind) for c in plain.queries[0].copies
+    ]
+    assert any(c.kind is CopyKind.EXCERPT for c in plain.queries[0].copies)

@@ -28,7 +28,7 @@ import numpy as np
 
 from dedup_gui.core.analyse.embed import Embedder
 from dedup_gui.core.analyse.features import extract_features, feature_key
-from dedup_gui.core.find.library import LibrarySearch, LibraryVideo, VideoHits, current
+from dedup_gui.core.find.library import Library, LibrarySearch, LibraryVideo, VideoHits, current
 from dedup_gui.core.library.cache import FeatureCache
 from dedup_gui.core.match import rotation, views, zoom
 from dedup_gui.core.match.cluster import durations_compatible
@@ -223,7 +223,7 @@ def find_copies(
     top: int = 20,
     threshold: float | None = None,
     embedder: Embedder | None = None,
-    library: LibrarySearch | None = None,
+    library: Library | None = None,
     progress: Progress = NULL_PROGRESS,
     token: CancelToken = NEVER_CANCELLED,
 ) -> FindResult:
@@ -329,7 +329,7 @@ class _Searcher:
 
     def __init__(
         self,
-        library: LibrarySearch,
+        library: Library,
         mo: MatchOptions,
         opts: ScanOptions,
         embedder: Embedder,

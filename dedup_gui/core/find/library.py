@@ -3,9 +3,10 @@
 :class:`LibrarySearch` is the one place that knows where the library comes from. Today it is
 gathered from the :class:`~dedup_gui.core.library.cache.FeatureCache` (every file analysed
 under the chosen roots whose size and mtime still match); a persistent library index can take
-its place by offering the same four members:
+its place by offering the same members (the :class:`Library` protocol, which is all
+:func:`~dedup_gui.core.find.copies.find_copies` uses):
 
-* ``videos``: the :class:`LibraryVideo` entries, addressed by position;
+* ``videos``: the :class:`LibraryVideo` entries (file, probe, features), by position; ``len()``;
 * ``whitening``: the transform the frame vectors were indexed in (queries are whitened alike);
 * ``search(query_vectors, k) -> list[VideoHits]``: per library video, which query frames hit
   it, best first;
@@ -19,7 +20,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -84,6 +85,45 @@ def current(path: Path, size: int, mtime_ns: int) -> bool:
     except OSError:
         return False
     return st.st_size == size and st.st_mtime_ns == mtime_ns
+
+
+class Library(Protocol):
+    """What :func:`~dedup_gui.core.find.copies.find_copies` needs of a library.
+
+    :class:`LibrarySearch` is the in-memory one; a persistent index can take its place.
+    """
+
+    @property
+    def videos(self) -> Sequence[LibraryVideo]:
+        """The library's videos, addressed by position."""
+        ...
+
+    @property
+    def whitening(self) -> similarity.Whitening:
+        """The transform the indexed frame vectors are in (queries are whitened alike)."""
+        ...
+
+    def __len__(self) -> int:
+        """Videos in the library."""
+        ...
+
+    def search(
+        self,
+        query_vectors: np.ndarray,
+        k: int,
+        min_sim: float = 0.35,
+        token: CancelToken = NEVER_CANCELLED,
+    ) -> list[VideoHits]:
+        """Library videos hit by the query frames (whitened with ``whitening``), best first."""
+        ...
+
+    def prepared(self, i: int) -> Prepared:
+        """Video ``i`` ready for refinement (whitened; frame weights set)."""
+        ...
+
+    def full_view(self, i: int) -> Prepared | None:
+        """Video ``i``'s whole-frame view when its picture sits in a canvas."""
+        ...
 
 
 class LibrarySearch:
