@@ -5,5 +5,7 @@ Out: per query, ranked :class:`~dedup_gui.core.find.copies.FoundCopy` values (pa
 kind, matched range on both sides), or a status saying the library was never scanned.
 
 ``library.py``: :class:`LibrarySearch`, the swappable library (faiss over cached frame vectors).
-``copies.py``: :func:`find_copies`, analysis of the queries, search, refinement, ranking.
+``copies.py``: :func:`find_copies`, analysis of the queries, library, one search per query.
+``search.py``: one query: kNN candidates, refinement, zoomed, turned and identical copies.
+``results.py``: the values returned (FindResult, QueryCopies, FoundCopy, CopyKind, FindStatus).
 """
