@@ -4,6 +4,7 @@
     python main.py cache [--clear | --forget-failures]
     python main.py trash RESULT.json [--keep RULE] [--yes] [--quarantine [DIR]] (see cli_actions)
     python main.py history [--undo ID]
+    python main.py find CLIP... [--top N] [--threshold T] [--json OUT] [--root DIR...] (cli_find)
 
 Progress goes to stderr; results to the files given (or a summary on stdout). Exit codes:
 0 scan completed (even with per-file problems), 1 the scan could not run (e.g. no model
@@ -86,6 +87,91 @@ def _decoder(text: str) -> str:
         return text
     raise argparse.ArgumentTypeError(
         f"invalid choice: {text!r} (choose from {', '.join(BACKENDS)}, or module:Class)"
+    )
+
+
+def add_analysis_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags that decide how videos are analysed (shared by ``scan`` and ``find``).
+
+    Cached features are reused only when these match the scan that made them.
+    """
+    e = parser.add_argument_group("analysis")
+    e.add_argument(
+        "--model",
+        choices=sorted(MODELS),
+        default=DEFAULT_MODEL,
+        help="backbone network (default %(default)s)",
+    )
+    e.add_argument(
+        "--weights",
+        type=Path,
+        metavar="FILE",
+        help="local weights file for the model (offline machines)",
+    )
+    e.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    e.add_argument(
+        "--runtime",
+        choices=list(RUNTIMES),
+        default=_DEF.model.runtime,
+        help="where the network runs: auto (OpenVINO int8 on the CPU, torch on CUDA), "
+        "openvino or torch (default %(default)s)",
+    )
+    e.add_argument(
+        "--input-size",
+        type=int,
+        choices=(160, 224),
+        default=_DEF.sampling.size,
+        help="model input side in pixels: 224 is ~2x slower (default %(default)s)",
+    )
+    e.add_argument(
+        "--max-isa",
+        choices=("avx2",),
+        help="use at most this CPU instruction set (as on most laptops; for benchmarks)",
+    )
+    e.add_argument(
+        "--no-canvas",
+        action="store_true",
+        help="do not look for a picture inside a canvas (picture-in-picture, vertical "
+        "reposts, frames, templates)",
+    )
+    e.add_argument(
+        "--fps",
+        type=_positive(float),
+        default=_DEF.sampling.fps,
+        help="frames sampled per second (default %(default)s)",
+    )
+    e.add_argument(
+        "--max-frames",
+        type=_positive(int),
+        default=_DEF.sampling.max_frames,
+        help="frame cap per video (default %(default)s)",
+    )
+    e.add_argument(
+        "--min-frames",
+        type=_positive(int),
+        default=_DEF.sampling.min_frames,
+        help="frames sampled at least, even from short videos (default %(default)s)",
+    )
+    e.add_argument(
+        "--decoder",
+        type=_decoder,
+        default="pyav",
+        help="pyav (default) or opencv; module:Class names a plug-in backend",
+    )
+    e.add_argument("--workers", type=_positive(int), default=None, help="decoder processes")
+    e.add_argument(
+        "--file-timeout",
+        type=_positive(float),
+        default=120.0,
+        metavar="SECONDS",
+        help="time budget to decode one file (default %(default)s)",
+    )
+    e.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    e.add_argument("--cache-dir", type=Path, metavar="DIR", help="feature cache folder")
+    e.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="retry files that failed to decode in earlier scans",
     )
 
 
@@ -179,84 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not look for copies turned by 90, 180 or 270 degrees (faster)",
     )
 
-    e = s.add_argument_group("analysis")
-    e.add_argument(
-        "--model",
-        choices=sorted(MODELS),
-        default=DEFAULT_MODEL,
-        help="backbone network (default %(default)s)",
-    )
-    e.add_argument(
-        "--weights",
-        type=Path,
-        metavar="FILE",
-        help="local weights file for the model (offline machines)",
-    )
-    e.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-    e.add_argument(
-        "--runtime",
-        choices=list(RUNTIMES),
-        default=_DEF.model.runtime,
-        help="where the network runs: auto (OpenVINO int8 on the CPU, torch on CUDA), "
-        "openvino or torch (default %(default)s)",
-    )
-    e.add_argument(
-        "--input-size",
-        type=int,
-        choices=(160, 224),
-        default=_DEF.sampling.size,
-        help="model input side in pixels: 224 is ~2x slower (default %(default)s)",
-    )
-    e.add_argument(
-        "--max-isa",
-        choices=("avx2",),
-        help="use at most this CPU instruction set (as on most laptops; for benchmarks)",
-    )
-    e.add_argument(
-        "--no-canvas",
-        action="store_true",
-        help="do not look for a picture inside a canvas (picture-in-picture, vertical "
-        "reposts, frames, templates)",
-    )
-    e.add_argument(
-        "--fps",
-        type=_positive(float),
-        default=_DEF.sampling.fps,
-        help="frames sampled per second (default %(default)s)",
-    )
-    e.add_argument(
-        "--max-frames",
-        type=_positive(int),
-        default=_DEF.sampling.max_frames,
-        help="frame cap per video (default %(default)s)",
-    )
-    e.add_argument(
-        "--min-frames",
-        type=_positive(int),
-        default=_DEF.sampling.min_frames,
-        help="frames sampled at least, even from short videos (default %(default)s)",
-    )
-    e.add_argument(
-        "--decoder",
-        type=_decoder,
-        default="pyav",
-        help="pyav (default) or opencv; module:Class names a plug-in backend",
-    )
-    e.add_argument("--workers", type=_positive(int), default=None, help="decoder processes")
-    e.add_argument(
-        "--file-timeout",
-        type=_positive(float),
-        default=120.0,
-        metavar="SECONDS",
-        help="time budget to decode one file (default %(default)s)",
-    )
-    e.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
-    e.add_argument("--cache-dir", type=Path, metavar="DIR", help="feature cache folder")
-    e.add_argument(
-        "--retry-failed",
-        action="store_true",
-        help="retry files that failed to decode in earlier scans",
-    )
+    add_analysis_arguments(s)
 
     c = sub.add_parser("cache", help="show or clear the feature cache")
     c.add_argument("--cache-dir", type=Path, metavar="DIR")
@@ -266,6 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
     from dedup_gui import cli_actions
 
     cli_actions.add_parsers(sub)  # trash RESULT.json, history
+    from dedup_gui import cli_find
+
+    cli_find.add_parser(sub)  # find CLIP...
     return parser
 
 
@@ -501,6 +513,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_scan(args)
     if args.command == "cache":
         return run_cache(args)
+    if args.command == "find":
+        from dedup_gui import cli_find
+
+        return cli_find.run_find(args)
     if args.command in ("trash", "history"):
         from dedup_gui import cli_actions
 

@@ -1,11 +1,16 @@
 """Screenshots of the real app under Xvfb, for docs/GUI.md and the README.
 
     .venv/bin/python scripts/screenshots.py [--result scan.json] [--library DIR] [--out DIR]
+    .venv/bin/python scripts/screenshots.py --only find [--find-query CLIP] [--cache-dir DIR]
 
 Without ``--result`` the library is scanned first with the command line (``main.py scan``).
 The default library is /tmp/ndv-dev/library when it exists (real clips), else a generated
 library of planted duplicates (tests/library.py). Without a display the script re-runs itself
 under ``xvfb-run``. Settings, the ignore list and the thumbnail cache go to a temporary folder.
+
+``find-copies.png`` drops an excerpt (default: one of /tmp/ndv-partial/excerpts) on the Find
+copies tab, with the library scanned into the user cache (or ``--cache-dir``, a feature cache
+folder filled by ``main.py scan LIBRARY --cache-dir DIR``).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 REAL_LIBRARY = Path("/tmp/ndv-dev/library")
+FIND_QUERY = Path("/tmp/ndv-partial/excerpts/partial046cad4a.mp4")
 
 
 def ensure_display() -> None:
@@ -66,10 +72,11 @@ def grab(window, path: Path) -> None:
     print(f"wrote {path} ({pix.width()}x{pix.height()})")
 
 
-def strips_loaded(window) -> bool:
+def strips_loaded(window, view=None) -> bool:
     """Every visible row's frame strip is in memory."""
-    tree = window.results.tree
-    delegate = window.results.delegate
+    view = view or window.results
+    tree = view.tree
+    delegate = view.delegate
     idx = tree.indexAt(tree.viewport().rect().topLeft())
     seen = 0
     while idx.isValid() and tree.visualRect(idx).top() < tree.viewport().height():
@@ -88,10 +95,25 @@ def main() -> int:
     parser.add_argument("--result", type=Path, help="a saved scan result (JSON)")
     parser.add_argument("--library", type=Path, help="folder to scan when no result is given")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--only", choices=["find"], help="take only this screenshot")
+    parser.add_argument("--find-query", type=Path, default=FIND_QUERY, help="clip to search for")
+    parser.add_argument("--cache-dir", type=Path, help="feature cache of the scanned library")
     args = parser.parse_args()
     ensure_display()
 
     work = Path(tempfile.mkdtemp(prefix="dedup-shots-"))
+    if args.only == "find":
+        from PySide6.QtWidgets import QApplication
+
+        app = QApplication([sys.argv[0]])
+        app.setApplicationDisplayName("dedup-gui")
+        library = args.library or REAL_LIBRARY
+        if args.cache_dir is None:
+            scan_library(library, work)
+        args.out.mkdir(parents=True, exist_ok=True)
+        shoot_find(app, work, args.out, library, args.find_query, args.cache_dir)
+        shutil.rmtree(work, ignore_errors=True)
+        return 0
     library = args.library
     if library is None:
         if REAL_LIBRARY.is_dir():
@@ -185,6 +207,43 @@ def main() -> int:
     shoot_scanning(app, work, args.out)
     shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def shoot_find(app, work: Path, out: Path, library: Path, query: Path, cache: Path | None) -> None:
+    """The Find copies tab after a clip was dropped: its source and copies, ranked."""
+    from dedup_gui.core.review.ignores import IgnoreList
+    from dedup_gui.core.review.thumbnails import ThumbnailCache
+    from dedup_gui.ui import theme
+    from dedup_gui.ui.main_window import MainWindow
+    from dedup_gui.ui.settings import Settings
+
+    if cache is not None:  # the window's user cache folder is that feature cache
+        (work / "xdg").mkdir(exist_ok=True)
+        os.symlink(cache.resolve(), work / "xdg" / "dedup-gui")
+        os.environ["XDG_CACHE_HOME"] = str(work / "xdg")
+    theme.apply_theme(app, "dark")
+    settings = Settings.at(work / "find.ini")
+    window = MainWindow(settings, IgnoreList(), thumbnail_cache=ThumbnailCache(work / "thumbs"))
+    window.folders.add_folders([library])
+    window.resize(1600, 960)
+    window.move(0, 0)
+    window.show()
+    window.find.find([query])
+    wait(app, 300, lambda: window.find.result is not None and not window.find.running)
+    window.statusBar().clearMessage()
+    view = window.find.results
+    wait(
+        app,
+        60,
+        lambda: (
+            strips_loaded(window, view)
+            and bool(window.preview.frames.pixmaps)
+            and all(p is not None for p in window.preview.frames.pixmaps)
+        ),
+    )
+    wait(app, 0.5)
+    grab(window, out / "find-copies.png")
+    window.close()
 
 
 def shoot_scanning(app, work: Path, out: Path) -> None:

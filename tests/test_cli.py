@@ -102,3 +102,67 @@ def test_missing_weights_exit_1_with_advice(small_lib, tmp_path):
     assert p.returncode == 1
     assert "missing.pth does not exist" in p.stderr
     assert "Traceback" not in p.stderr
+
+
+# ----------------------------------------------------------------------------- find
+@pytest.fixture(scope="module")
+def find_lib(tmp_path_factory):
+    """A scanned library (a 16 s source, an unrelated video) and an excerpt (4-10 s) outside."""
+    base = tmp_path_factory.mktemp("find-cli")
+    src = M.Scene(81).frames(16)
+    M.write_video(base / "lib" / "source.mp4", src)
+    M.write_video(base / "lib" / "other.mp4", M.Scene(82).frames(8))
+    M.write_video(base / "clips" / "cut.mp4", src[4 * M.FPS : 10 * M.FPS])
+    cache = base / "cache"
+    p = run("scan", str(base / "lib"), "-q", env_cache=cache)
+    assert p.returncode == 0, p.stderr
+    return base, cache
+
+
+def test_find_ranks_the_source_of_an_excerpt_with_its_range(find_lib, tmp_path):
+    base, cache = find_lib
+    out = tmp_path / "find.json"
+    p = run(
+        "find", str(base / "clips"), "--root", str(base / "lib"), "--json", str(out),
+        "--cache-dir", str(cache), env_cache=cache,
+    )  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    r = json.loads(out.read_text())
+    assert r["status"] == "ok" and r["library_videos"] == 2
+    (q,) = r["queries"]
+    assert Path(q["query"]).name == "cut.mp4"
+    best = q["copies"][0]
+    assert Path(best["path"]).name == "source.mp4"
+    assert best["kind"] == "excerpt"
+    assert abs(best["match_range"][0] - 4.0) <= 1.0 and abs(best["match_range"][1] - 10.0) <= 1.0
+    assert "other.mp4" not in {Path(c["path"]).name for c in q["copies"]}
+    # the listing: rank, similarity, kind, path and both ranges
+    assert "source.mp4" in p.stdout and "excerpt" in p.stdout and "<->" in p.stdout
+
+
+def test_find_in_a_library_never_scanned_says_scan_first(find_lib, tmp_path):
+    base, _ = find_lib
+    p = run(
+        "find", str(base / "clips" / "cut.mp4"), "--root", str(base / "lib"),
+        "--cache-dir", str(tmp_path / "empty-cache"), "--json", str(tmp_path / "f.json"),
+        env_cache=tmp_path,
+    )  # fmt: skip
+    assert p.returncode == 1
+    assert "has not been scanned yet" in p.stderr and "scan it first" in p.stderr
+    assert "Traceback" not in p.stderr
+    assert json.loads((tmp_path / "f.json").read_text())["status"] == "not scanned"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["find", "/no/such/clip.mp4"], "no such file or folder"),
+        (["find", ".", "--top", "0"], "must be positive"),
+        (["find", ".", "--threshold", "150"], "between 0 and 1"),
+        (["find", ".", "--json", "/no/such/dir/out.json"], "folder does not exist"),
+    ],
+)
+def test_find_bad_arguments_exit_2(args, message, tmp_path):
+    p = run(*args, env_cache=tmp_path)
+    assert p.returncode == 2
+    assert message in p.stderr

@@ -95,6 +95,8 @@ STAGE_LABELS: dict[str, str] = {
     "model": "Preparing the analysis model (first use only)",
     "features": "Reading and analysing videos",
     "match": "Comparing videos",
+    "library": "Loading the analysed library",
+    "search": "Searching the library",
 }
 
 

@@ -8,8 +8,9 @@ before anything happens, and what the window does after.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Protocol
 
 from PySide6.QtCore import QObject, Signal, Slot
 
@@ -17,18 +18,40 @@ from dedup_gui.core.progress import CancelToken
 from dedup_gui.core.review import selection
 from dedup_gui.core.review.actionlog import ActionLog
 from dedup_gui.core.review.actions import Trasher
-from dedup_gui.core.types import ActionKind, ActionResult, TrashPlan
+from dedup_gui.core.types import ActionKind, ActionResult, DuplicateGroup, TrashPlan
 from dedup_gui.ui import formatting as fmt
 from dedup_gui.ui.dialogs import Prompter
-from dedup_gui.ui.group_model import GroupModel
 from dedup_gui.ui.tasks import Task
 
 STAGE = {ActionKind.TRASH: "Moving to the trash", ActionKind.MOVE: "Moving files"}
 DONE = {ActionKind.TRASH: "Moved to the trash", ActionKind.MOVE: "Moved"}
 
 
+class MarkedGroups(Protocol):
+    """What file actions need of a model: groups, marks, and removing the files done.
+
+    :class:`~dedup_gui.ui.group_model.GroupModel` is one; the find panel's model another.
+    """
+
+    def groups(self) -> list[DuplicateGroup]:
+        """The groups shown."""
+        ...
+
+    def group_by_id(self, gid: int) -> DuplicateGroup | None:
+        """One group by its id."""
+        ...
+
+    def marks(self) -> Mapping[int, set[int]]:
+        """Marked member indexes per group id."""
+        ...
+
+    def remove_paths(self, paths: Iterable[Path]) -> None:
+        """Drop files that were acted on."""
+        ...
+
+
 class FileActions(QObject):
-    """Trash, move or delete the marked files of a :class:`GroupModel`.
+    """Trash, move or delete the marked files of a model (:class:`MarkedGroups`).
 
     Signals:
         progress(ProgressEvent): Files done (from the worker thread; connect to the GUI).
@@ -42,15 +65,15 @@ class FileActions(QObject):
 
     def __init__(
         self,
-        model: GroupModel,
+        model: MarkedGroups,
         prompt: Callable[[], Prompter],
         trasher: Trasher | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self._model = model
+        self.model = model
         self._prompt = prompt
-        self._trasher = trasher
+        self.trasher = trasher
         self._kind = ActionKind.TRASH
         self.action_log: ActionLog | None = None  # set by ui.action_safety: records every file
         self.task = Task("dedup-actions", self)
@@ -61,8 +84,8 @@ class FileActions(QObject):
         """Ask, then act on the marked files; False when nothing was started."""
         if self.task.running:
             return False
-        groups = self._model.groups()
-        marks = self._model.marks()
+        groups = self.model.groups()
+        marks = self.model.marks()
         check = selection.check_marks(groups, marks)
         if not check.files:
             self.message.emit(
@@ -73,7 +96,7 @@ class FileActions(QObject):
         if not self._confirm(plan) or not self._confirm_whole_groups(check.whole_groups):
             return False
         self._kind = kind
-        trasher = self._trasher
+        trasher = self.trasher
         action_log = self.action_log
         emit = self.progress.emit
 
@@ -133,7 +156,7 @@ class FileActions(QObject):
         n = len(group_ids)
         paths = []
         for gid in group_ids:
-            g = self._model.group_by_id(gid)
+            g = self.model.group_by_id(gid)
             paths += [str(p) for p in (g.paths if g else [])]
         return self._prompt().confirm(
             "Every copy is marked",
@@ -149,7 +172,7 @@ class FileActions(QObject):
     def _on_finished(self, results: list[ActionResult]) -> None:
         done = [r for r in results if r.ok]
         failed = [r for r in results if not r.ok]
-        self._model.remove_paths([r.path for r in done])  # failed files stay, still marked
+        self.model.remove_paths([r.path for r in done])  # failed files stay, still marked
         msg = f"{DONE.get(self._kind, 'Deleted')}: {len(done)} files"
         if failed:
             msg += f"; {len(failed)} failed and stay marked"

@@ -1,23 +1,22 @@
 """The window's actions, menus, tool bar and context menu, as tables.
 
-Each action is a row: the window attribute it becomes, its text, the window method it calls
-(a dotted path from the window), its shortcut, its tip and whether its shortcut only works in
-the results tree. Menus, the tool bar and the tree's context menu list attribute names.
+Each action is a row: the name it is known by, its text, the method it calls (a dotted path
+from the object passed as ``slots``), its shortcut, its tip and whether its shortcut only works
+in the results tree. Menus, the tool bar and the tree's context menu list action names.
+:func:`build` takes the main window, the slots and the tree as arguments and returns the
+actions; it knows nothing of the window class.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import reduce
-from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, Qt
-from PySide6.QtWidgets import QToolBar
+from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar, QWidget
 
 from dedup_gui.core.review import selection
-
-if TYPE_CHECKING:
-    from dedup_gui.ui.main_window import MainWindow
 
 Key = QKeySequence.StandardKey
 
@@ -51,12 +50,16 @@ ACTIONS = [
          "Show hidden pairs and files again"),
     Spec("act_scan", "&Scan", "start_scan", "F5", "Scan the folders for duplicate videos"),
     Spec("act_cancel", "&Cancel scan", "cancel_scan", "Esc", "Stop the scan"),
+    Spec("act_find", "&Find copies of a video…", "find.choose_file", "Ctrl+Shift+F",
+         "Where else is this? Find a video's or clip's copies in the scanned folders"),
+    Spec("act_find_like", "Find &everything like this", "find.find_like_selected", "Ctrl+L",
+         "Find the copies of this file anywhere in the scanned folders"),
     Spec("act_problems", "Show scan &problems…", "show_problems", None,
          "Files that could not be compared"),
     Spec("act_mark", "&Mark all but the keeper", "mark_all_but_keepers", "Ctrl+K",
          "In every group, mark all files except the one to keep"),
-    Spec("act_clear", "C&lear marks", "clear_marks", "Ctrl+Shift+K", "Unmark every file"),
-    Spec("act_preferred", "Choose the &preferred folder…", "choose_preferred_folder", None,
+    Spec("act_clear", "C&lear marks", "marks.clear_marks", "Ctrl+Shift+K", "Unmark every file"),
+    Spec("act_preferred", "Choose the &preferred folder…", "marks.choose_preferred_folder", None,
          "The folder whose copies the “preferred folder” rule keeps"),
     Spec("act_toggle", "&Toggle mark", "toggle_selected", "Space",
          "Mark or unmark the selected files", tree_only=True),
@@ -69,15 +72,15 @@ ACTIONS = [
     Spec("act_reveal", "Show in &folder", "reveal_current", "Ctrl+R", "Reveal in the file manager"),
     Spec("act_compare", "&Compare…", "compare_selected", "Ctrl+D",
          "Compare two files side by side"),
-    Spec("act_trash", "Move marked to &trash…", "trash_marked", Key.Delete,
+    Spec("act_trash", "Move marked to &trash…", "marks.trash_marked", Key.Delete,
          "Move the marked files to the system trash", tree_only=True),
-    Spec("act_move", "Move marked to f&older…", "move_marked", "Ctrl+M",
+    Spec("act_move", "Move marked to f&older…", "marks.move_marked", "Ctrl+M",
          "Move the marked files to another folder"),
-    Spec("act_delete", "&Delete marked permanently…", "delete_marked", "Shift+Del",
+    Spec("act_delete", "&Delete marked permanently…", "marks.delete_marked", "Shift+Del",
          "Delete the marked files for good (asks twice)", tree_only=True),
     Spec("act_thumbs", "Show &frames in the list", "toggle_thumbnails", "Ctrl+T",
          "Show a strip of frames for each file", checkable=True),
-    Spec("act_filter", "&Filter…", "focus_filter", Key.Find, "Filter the groups"),
+    Spec("act_filter", "&Filter…", "results.focus_filter", Key.Find, "Filter the groups"),
     Spec("act_expand", "&Expand all", "results.tree.expandAll", "Ctrl+Shift+Down"),
     Spec("act_collapse", "C&ollapse all", "results.tree.collapseAll", "Ctrl+Shift+Up"),
     Spec("act_shortcuts", "&Keyboard shortcuts", "show_shortcuts", "F1"),
@@ -88,7 +91,7 @@ RULES = "rules"  # placeholder in MENUS for the keeper-rule sub-menu
 MENUS: dict[str, list[str | None]] = {
     "&File": ["act_add", None, "act_open", "act_save", "act_csv", "act_json", None, "act_quit"],
     "&Edit": ["act_prefs", "act_forget"],
-    "&Scan": ["act_scan", "act_cancel", None, "act_problems"],
+    "&Scan": ["act_scan", "act_cancel", None, "act_find", "act_find_like", None, "act_problems"],
     "&Marks": ["act_mark", RULES, "act_preferred", "act_clear", "act_toggle", None,
                "act_hide_file", "act_hide_pair"],
     "&Files": ["act_play", "act_reveal", "act_compare", None, "act_trash", "act_move", None,
@@ -96,10 +99,13 @@ MENUS: dict[str, list[str | None]] = {
     "&View": ["act_thumbs", "act_filter", "act_expand", "act_collapse"],
     "&Help": ["act_shortcuts", "act_about"],
 }  # fmt: skip
-TOOLBAR = ["act_add", "act_scan", "act_cancel", None, "act_clear", None, "act_compare",
+TOOLBAR = ["act_add", "act_scan", "act_cancel", "act_find", None, "act_clear", None, "act_compare",
            "act_play", "act_reveal", None, "act_trash", "act_move", None, "act_prefs"]  # fmt: skip
-CONTEXT = ["act_play", "act_reveal", "act_compare", None, "act_toggle", "act_hide_file",
-           "act_hide_pair", None, "act_trash", "act_move"]  # fmt: skip
+CONTEXT = ["act_play", "act_reveal", "act_compare", "act_find_like", None, "act_toggle",
+           "act_hide_file", "act_hide_pair", None, "act_trash", "act_move"]  # fmt: skip
+# the Find copies tree's context menu
+FIND_CONTEXT = ["act_play", "act_reveal", "act_compare", "act_find_like", None, "act_toggle",
+                None, "act_trash", "act_move"]  # fmt: skip
 
 
 def key_text(act: QAction) -> str:
@@ -107,7 +113,16 @@ def key_text(act: QAction) -> str:
     return act.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
 
 
-def _make(window: MainWindow, spec: Spec) -> QAction:
+@dataclass
+class Built:
+    """What :func:`build` made: the actions by name, the keeper-rule group, the menus by title."""
+
+    actions: dict[str, QAction]
+    rule_group: QActionGroup
+    menus: dict[str, QMenu]
+
+
+def _make(window: QMainWindow, slots: object, spec: Spec) -> QAction:
     act = QAction(spec.text, window)
     if spec.shortcut is not None:
         act.setShortcut(QKeySequence(spec.shortcut))
@@ -117,20 +132,44 @@ def _make(window: MainWindow, spec: Spec) -> QAction:
         act.setToolTip(f"{spec.tip} ({key_text(act)})" if spec.shortcut else spec.tip)
         act.setStatusTip(spec.tip)
     act.setCheckable(spec.checkable)
-    slot = reduce(getattr, spec.slot.split("."), window)
+    slot = reduce(getattr, spec.slot.split("."), slots)
     act.triggered.connect(lambda _checked=False: slot())
     window.addAction(act)
     return act
 
 
-def build(window: MainWindow) -> None:
-    """Create the actions as attributes of ``window``, then its menus, tool bar, context menu."""
-    for spec in ACTIONS:
-        setattr(window, spec.name, _make(window, spec))
-    window.rule_group = QActionGroup(window)
+def add_context(tree: QWidget, names: list[str | None], acts: dict[str, QAction]) -> None:
+    """Give ``tree`` a context menu of the named actions (None: a separator)."""
+    for name in names:
+        if name is None:
+            sep = QAction(tree)
+            sep.setSeparator(True)
+            tree.addAction(sep)
+        else:
+            tree.addAction(acts[name])
+
+
+def build(
+    window: QMainWindow,
+    slots: object,
+    tree: QWidget,
+    on_rule: Callable[[selection.KeepRule], None],
+) -> Built:
+    """Create the actions, then ``window``'s menus and tool bar and ``tree``'s context menu.
+
+    Args:
+        window: Owns the actions, menu bar and tool bar.
+        slots: The object whose (dotted) attributes the actions call.
+        tree: The results tree (its context menu).
+        on_rule: Called with the keeper rule picked in *Marks → Keep rule*.
+    """
+    acts = {spec.name: _make(window, slots, spec) for spec in ACTIONS}
+    rule_group = QActionGroup(window)
+    menus: dict[str, QMenu] = {}
     bar = window.menuBar()
     for title, names in MENUS.items():
         menu = bar.addMenu(title)
+        menus[title.replace("&", "")] = menu
         for name in names:
             if name is None:
                 menu.addSeparator()
@@ -140,22 +179,16 @@ def build(window: MainWindow) -> None:
                     act = rules.addAction(label)
                     act.setCheckable(True)
                     act.setData(str(rule))
-                    window.rule_group.addAction(act)
+                    rule_group.addAction(act)
             else:
-                menu.addAction(getattr(window, name))
-    window.rule_group.triggered.connect(lambda act: window.set_rule(selection.KeepRule(act.data())))
+                menu.addAction(acts[name])
+    rule_group.triggered.connect(lambda act: on_rule(selection.KeepRule(act.data())))
     tb = QToolBar("Main")
     tb.setObjectName("mainToolbar")
     tb.setMovable(False)
     tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
     for name in TOOLBAR:
-        tb.addSeparator() if name is None else tb.addAction(getattr(window, name))
+        tb.addSeparator() if name is None else tb.addAction(acts[name])
     window.addToolBar(tb)
-    tree = window.results.tree
-    for name in CONTEXT:
-        if name is None:
-            sep = QAction(tree)
-            sep.setSeparator(True)
-            tree.addAction(sep)
-        else:
-            tree.addAction(getattr(window, name))
+    add_context(tree, CONTEXT, acts)
+    return Built(acts, rule_group, menus)

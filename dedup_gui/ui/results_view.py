@@ -214,6 +214,11 @@ class ResultsView(QWidget):
             "then press <b>Scan</b> (F5).</p>"
         )
 
+    def focus_filter(self) -> None:
+        """Put the cursor in the filter box."""
+        self.filter.setFocus()
+        self.filter.selectAll()
+
     def set_thumbnails(self, on: bool) -> None:
         """Show or hide the frame strips."""
         self.delegate.enabled = on

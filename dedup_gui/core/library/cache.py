@@ -20,6 +20,7 @@ import logging
 import os
 import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -254,6 +255,27 @@ class FeatureCache:
         except (ValueError, KeyError, TypeError, OSError) as exc:
             log.warning("unreadable cache row for %s (%s); recomputing", file.path, exc)
             return None
+
+    def entries(self, key: str) -> Iterator[tuple[Path, int, int, CachedFeatures]]:
+        """Every row stored under ``key``: (path, size, mtime_ns, features), stale or not.
+
+        The caller decides which rows still describe their file (the library search checks
+        each file's size and mtime). Unreadable rows are skipped.
+        """
+        if self._conn is None:
+            return
+        rows = self._conn.execute(
+            "SELECT path, size, mtime_ns, probe, data FROM features WHERE feature_key=?", (key,)
+        ).fetchall()
+        for raw, size, mtime_ns, probe_text, data in rows:
+            path = Path(os.fsdecode(raw))
+            try:
+                probe, warnings = _probe_from_json(probe_text)
+                feats = decode_features(data)
+            except (ValueError, KeyError, TypeError, OSError) as exc:
+                log.warning("unreadable cache row for %s (%s); skipped", path, exc)
+                continue
+            yield path, int(size), int(mtime_ns), CachedFeatures(probe, feats, warnings)
 
     def get_failure(self, file: VideoFile, decoder_key: str) -> str | None:
         """The reason this unchanged file failed before, if it did."""

@@ -40,7 +40,7 @@ def common_weight(common: np.ndarray, limit: float) -> np.ndarray:
     return (np.minimum(1.0, limit / np.maximum(common, 1)) ** 2).astype(np.float32)
 
 
-def _view(
+def prepare_view(
     i: int,
     f: VideoFeatures,
     regions: np.ndarray,
@@ -49,6 +49,7 @@ def _view(
     whitening: similarity.Whitening,
     weights: np.ndarray | None = None,
 ) -> Prepared:
+    """Video ``i`` ready for refinement: whitened regions and vectors of informative frames."""
     idx = np.nonzero(f.informative)[0]
     reg = (
         whitening.apply(regions[idx]) if len(idx) else np.zeros((0, *regions.shape[1:]), np.float32)
@@ -72,7 +73,8 @@ def prepare_videos(
 ) -> tuple[list[Prepared], list[np.ndarray]]:
     """Whiten the informative frames of each video; also return their frame vectors."""
     prepared = [
-        _view(i, f, f.regions, f.thumbs, durations[i], whitening) for i, f in enumerate(feats)
+        prepare_view(i, f, f.regions, f.thumbs, durations[i], whitening)
+        for i, f in enumerate(feats)
     ]
     return prepared, [p.vectors for p in prepared]
 
@@ -87,7 +89,7 @@ def prepare_full_views(
     return [
         None
         if f.full_regions is None or f.full_thumbs is None
-        else _view(i, f, f.full_regions, f.full_thumbs, p.duration, whitening, p.weights)
+        else prepare_view(i, f, f.full_regions, f.full_thumbs, p.duration, whitening, p.weights)
         for i, (f, p) in enumerate(zip(feats, prepared, strict=True))
     ]
 

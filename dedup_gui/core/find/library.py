@@ -1,0 +1,319 @@
+"""The searched library: analysed videos, their frame vectors in one faiss index.
+
+:class:`LibrarySearch` is the one place that knows where the library comes from. Today it is
+gathered from the :class:`~dedup_gui.core.library.cache.FeatureCache` (every file analysed
+under the chosen roots whose size and mtime still match); a persistent library index can take
+its place by offering the same members (the :class:`Library` protocol, which is all
+:func:`~dedup_gui.core.find.copies.find_copies` uses):
+
+* ``videos``: the :class:`LibraryVideo` entries (file, probe, features), by position; ``len()``;
+* ``whitening``: the transform the frame vectors were indexed in (queries are whitened alike);
+* ``search(query_vectors, k) -> list[VideoHits]``: per library video, which query frames hit
+  it, best first;
+* ``prepared(i)`` / ``full_view(i)``: a video ready for refinement (whitened regions).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from dedup_gui.core.library.cache import FeatureCache
+from dedup_gui.core.match import candidates as knn
+from dedup_gui.core.match import similarity
+from dedup_gui.core.match.matching import (
+    CANDIDATE_SIM,
+    COMMON_SHARE,
+    COMMON_VIDEOS,
+    common_weight,
+    prepare_view,
+)
+from dedup_gui.core.match.refine import Prepared
+from dedup_gui.core.progress import NEVER_CANCELLED, CancelToken
+from dedup_gui.core.types import Probe, VideoFeatures, VideoFile
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, eq=False)
+class LibraryVideo:
+    """One analysed library file: its identity, probe and features."""
+
+    file: VideoFile
+    probe: Probe
+    features: VideoFeatures
+
+    @property
+    def path(self) -> Path:
+        """The file's path."""
+        return self.file.path
+
+
+@dataclass(frozen=True, eq=False)
+class VideoHits:
+    """What the kNN search found in one library video.
+
+    Attributes:
+        video: Position of the video in :attr:`LibrarySearch.videos`.
+        score: Sum over the query frames that hit the video of their best similarity.
+        frames: Query frames (rows of the query vectors) that hit it, ascending.
+        sims: The best similarity of each of those frames in this video.
+        best: The best frame similarity.
+    """
+
+    video: int
+    score: float
+    frames: np.ndarray
+    sims: np.ndarray
+    best: float
+
+
+def _under(path: Path, roots: Sequence[Path]) -> bool:
+    return any(path == r or r in path.parents for r in roots)
+
+
+def current(path: Path, size: int, mtime_ns: int) -> bool:
+    """Whether the file still exists unchanged since it was analysed."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return st.st_size == size and st.st_mtime_ns == mtime_ns
+
+
+class Library(Protocol):
+    """What :func:`~dedup_gui.core.find.copies.find_copies` needs of a library.
+
+    :class:`LibrarySearch` is the in-memory one; a persistent index can take its place.
+    """
+
+    @property
+    def videos(self) -> Sequence[LibraryVideo]:
+        """The library's videos, addressed by position."""
+        ...
+
+    @property
+    def whitening(self) -> similarity.Whitening:
+        """The transform the indexed frame vectors are in (queries are whitened alike)."""
+        ...
+
+    def __len__(self) -> int:
+        """Videos in the library."""
+        ...
+
+    def search(
+        self,
+        query_vectors: np.ndarray,
+        k: int,
+        min_sim: float = 0.35,
+        token: CancelToken = NEVER_CANCELLED,
+    ) -> list[VideoHits]:
+        """Library videos hit by the query frames (whitened with ``whitening``), best first."""
+        ...
+
+    def prepared(self, i: int) -> Prepared:
+        """Video ``i`` ready for refinement (whitened; frame weights set)."""
+        ...
+
+    def full_view(self, i: int) -> Prepared | None:
+        """Video ``i``'s whole-frame view when its picture sits in a canvas."""
+        ...
+
+
+class LibrarySearch:
+    """Analysed library videos searchable by frame vectors (see the module docstring).
+
+    Args:
+        videos: The library's videos.
+        prior: The embedder's generic whitening prior (blended with the library's statistics,
+            as a scan does).
+        whiten: Whiten the vectors (``MatchOptions.whiten``).
+        suppress_common: Down-weight library frames that many unrelated library videos share
+            (intros, logos), as a scan does (``MatchOptions.suppress_common``).
+    """
+
+    def __init__(
+        self,
+        videos: Sequence[LibraryVideo],
+        prior: tuple[np.ndarray, np.ndarray] | None = None,
+        whiten: bool = True,
+        suppress_common: bool = True,
+    ) -> None:
+        self.videos = list(videos)
+        feats = [v.features for v in self.videos]
+        if whiten and feats:
+            self.whitening = similarity.fit_whitening(
+                [f.regions[f.informative] for f in feats], prior
+            )
+        elif feats:
+            self.whitening = similarity.Whitening.identity(feats[0].regions.shape[-1])
+        elif prior is not None:
+            self.whitening = similarity.fit_whitening([], prior)
+        else:
+            self.whitening = similarity.Whitening.identity(1)
+        self._prepared: dict[int, Prepared] = {}
+        self._full: dict[int, Prepared | None] = {}
+        self._index: Any = None
+        self._owner = np.zeros(0, np.int64)
+        self._frame = np.zeros(0, np.int64)
+        self._build()
+        if suppress_common:
+            self._suppress_common()
+
+    @classmethod
+    def from_cache(
+        cls,
+        cache: FeatureCache,
+        key: str,
+        roots: Iterable[Path] | None = None,
+        prior: tuple[np.ndarray, np.ndarray] | None = None,
+        whiten: bool = True,
+        min_duration: float = 0.0,
+        suppress_common: bool = True,
+    ) -> LibrarySearch:
+        """Gather the videos analysed under ``key`` (under ``roots``, or all) that still exist.
+
+        Args:
+            cache: The feature cache the scans filled.
+            key: The feature key (model, sampling, decoder) the query is analysed with.
+            roots: Only files under these folders; None: every cached file.
+            prior: See the class.
+            whiten: See the class.
+            min_duration: Leave out videos shorter than this (as a scan does).
+            suppress_common: See the class.
+        """
+        wanted = [Path(os.path.abspath(r)) for r in roots] if roots is not None else None
+        videos = []
+        for path, size, mtime_ns, hit in cache.entries(key):
+            if wanted is not None and not _under(path, wanted):
+                continue
+            if not current(path, size, mtime_ns):
+                continue
+            if min_duration and 0 < hit.probe.duration < min_duration:
+                continue
+            root = next((r for r in wanted or () if _under(path, [r])), path.parent)
+            videos.append(LibraryVideo(VideoFile(path, size, mtime_ns, root), hit.probe,
+                                       hit.features))  # fmt: skip
+        videos.sort(key=lambda v: os.fsencode(v.path))
+        log.info("library: %d analysed videos", len(videos))
+        return cls(videos, prior, whiten, suppress_common)
+
+    def __len__(self) -> int:
+        return len(self.videos)
+
+    # ------------------------------------------------------------------ refinement views
+    def prepared(self, i: int) -> Prepared:
+        """Video ``i`` whitened for refinement (its picture view)."""
+        if i not in self._prepared:
+            v = self.videos[i]
+            f = v.features
+            self._prepared[i] = prepare_view(
+                i, f, f.regions, f.thumbs, v.probe.duration, self.whitening
+            )
+        return self._prepared[i]
+
+    def full_view(self, i: int) -> Prepared | None:
+        """The whole-frame view of video ``i`` when its picture sits in a canvas, else None."""
+        if i not in self._full:
+            f = self.videos[i].features
+            p = self.prepared(i)
+            self._full[i] = (
+                None
+                if f.full_regions is None or f.full_thumbs is None
+                else prepare_view(
+                    i, f, f.full_regions, f.full_thumbs, p.duration, self.whitening, p.weights
+                )
+            )
+        return self._full[i]
+
+    # ------------------------------------------------------------------ search
+    def _build(self) -> None:
+        import faiss
+
+        vecs, owner, frame = [], [], []
+        for i in range(len(self.videos)):
+            views = [self.prepared(i), self.full_view(i)]
+            for p in views:
+                if p is None or not len(p.vectors):
+                    continue
+                vecs.append(p.vectors)
+                owner.append(np.full(len(p.vectors), i, np.int64))
+                frame.append(np.arange(len(p.vectors), dtype=np.int64))
+        if not vecs:
+            return
+        allv = np.ascontiguousarray(np.concatenate(vecs).astype(np.float32))
+        self._index = faiss.IndexFlatIP(allv.shape[1])
+        self._index.add(allv)
+        self._owner = np.concatenate(owner)
+        self._frame = np.concatenate(frame)
+
+    def _suppress_common(self) -> None:
+        """Evidence weights of the library's frames from their commonness (see matching)."""
+        if len(self.videos) < 2:
+            return
+        searched = []
+        for i in range(len(self.videos)):
+            p, fv = self.prepared(i), self.full_view(i)
+            searched.append(p.vectors if fv is None else np.concatenate([p.vectors, fv.vectors]))
+        neigh = knn.search(searched, min_sim=CANDIDATE_SIM)
+        limit = max(COMMON_VIDEOS, COMMON_SHARE * len(self.videos))
+        for i, common in enumerate(neigh.commonness):
+            w = self.prepared(i).weights  # shared with the whole-frame view
+            w[:] = common_weight(common[: len(w)], limit)
+
+    @property
+    def frames(self) -> int:
+        """Frame vectors in the index."""
+        return 0 if self._index is None else int(self._index.ntotal)
+
+    def search(
+        self,
+        query_vectors: np.ndarray,
+        k: int,
+        min_sim: float = 0.35,
+        token: CancelToken = NEVER_CANCELLED,
+    ) -> list[VideoHits]:
+        """Library videos close to the query frames, best first.
+
+        Args:
+            query_vectors: (n, d) frame vectors, whitened with :attr:`whitening` and
+                L2-normalised (rows: query frames).
+            k: Neighbour frames per query frame (a video counts once per query frame).
+            min_sim: A neighbour closer than this is a hit.
+            token: Checked between batches.
+        """
+        if self._index is None or not len(query_vectors):
+            return []
+        q = np.ascontiguousarray(query_vectors.astype(np.float32))
+        kk = min(self.frames, max(1, k))
+        best: dict[int, dict[int, float]] = {}
+        for lo in range(0, len(q), 1024):
+            token.raise_if_cancelled()
+            sims, ids = self._index.search(q[lo : lo + 1024], kk)
+            for row in range(len(sims)):
+                qi = lo + row
+                for s, j in zip(sims[row], ids[row], strict=True):
+                    if j < 0 or s < min_sim:
+                        continue
+                    v = int(self._owner[j])
+                    per = best.setdefault(v, {})
+                    if s > per.get(qi, -1.0):
+                        per[qi] = float(s)
+        hits = [
+            VideoHits(
+                video=v,
+                score=float(sum(per.values())),
+                frames=np.array(sorted(per), np.int64),
+                sims=np.array([per[q] for q in sorted(per)], np.float32),
+                best=max(per.values()),
+            )
+            for v, per in best.items()
+        ]
+        hits.sort(key=lambda h: (-h.score, -h.best, h.video))
+        return hits

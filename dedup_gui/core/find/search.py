@@ -1,0 +1,467 @@
+"""One query against one library: kNN candidates, refinement, zoomed/turned/identical copies.
+
+Used by :func:`dedup_gui.core.find.copies.find_copies`, which analyses the queries and gathers
+the library; :class:`Searcher` keeps what several queries share (the turned-probe index, the
+zoom and rotation helpers, file hashes).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dedup_gui.core.analyse.embed import Embedder
+from dedup_gui.core.find.library import Library, LibraryVideo, VideoHits, current
+from dedup_gui.core.find.results import CopyKind, FoundCopy, QueryCopies
+from dedup_gui.core.library.cache import FeatureCache
+from dedup_gui.core.match import rotation, views, zoom
+from dedup_gui.core.match.cluster import durations_compatible
+from dedup_gui.core.match.matching import (
+    CANDIDATE_SIM,
+    COMMON_SHARE,
+    COMMON_VIDEOS,
+    common_weight,
+    prepare_view,
+)
+from dedup_gui.core.match.refine import PairMatch, Prepared, compare
+from dedup_gui.core.options import MatchOptions, ScanOptions
+from dedup_gui.core.progress import CancelToken
+from dedup_gui.core.scan.identical import full_hash
+from dedup_gui.core.types import (
+    GroupKind,
+    MatchEvidence,
+    Probe,
+    VideoFeatures,
+    VideoFile,
+    VideoInfo,
+)
+
+# Library videos refined per query: the best-ranked candidates, at least this many.
+MIN_CANDIDATES = 30
+# Neighbour frames per query frame.
+NEIGHBOURS = 64
+# A query frame this close to a library video counts towards that frame's commonness.
+COMMON_SIM = 0.55
+# Near misses given the zoom second look per query (each may decode and embed a video once).
+ZOOM_CANDIDATES = 4
+# A library video that holds this share of the query's frames is a copy, not common footage.
+CORE_SHARE = 0.8
+# The range along the alignment is used when the matched frames lie inside it, give or take
+# this many seconds (matched frames are sampled about a second apart and may be few).
+RANGE_SLACK = 3.0
+
+
+def _under(path: Path, roots: Iterable[Path]) -> bool:
+    return any(path == r or r in path.parents for r in roots)
+
+
+class Searcher:
+    """Searches one query after another against one library (shared lazy state)."""
+
+    def __init__(
+        self,
+        library: Library,
+        mo: MatchOptions,
+        opts: ScanOptions,
+        embedder: Embedder,
+        cache: FeatureCache,
+        token: CancelToken,
+        key: str,
+        ref_roots: list[Path],
+    ) -> None:
+        self.library = library
+        self.mo = mo
+        self.opts = opts
+        self.embedder = embedder
+        self.cache = cache
+        self.token = token
+        self.key = key
+        self.ref_roots = ref_roots
+        self._rotator: rotation.Rotator | None = None
+        self._zoomer: zoom.Zoomer | None = None
+        self._signatures: tuple[Any, np.ndarray] | None = None
+        self._same_size: dict[int, list[Path]] | None = None
+        self._hashes: dict[Path, bytes | None] = {}
+
+    def close(self) -> None:
+        """Stop the decoder processes the zoom and rotation helpers may have started."""
+        for helper in (self._rotator, self._zoomer):
+            if helper is not None:
+                helper.__exit__(None, None, None)
+
+    # ---------------------------------------------------------------- one query
+    def search(self, file: VideoFile, probe: Probe, feats: VideoFeatures, top: int) -> QueryCopies:
+        """The ranked copies of one analysed query (at most ``top``)."""
+        started = time.perf_counter()
+        lib = self.library
+        query = VideoInfo(file.path, file.size, file.mtime_ns, file.root, probe,
+                          _under(file.path, self.ref_roots))  # fmt: skip
+        qp = prepare_view(0, feats, feats.regions, feats.thumbs, probe.duration, lib.whitening)
+        qfull = (
+            None
+            if feats.full_regions is None or feats.full_thumbs is None
+            else prepare_view(
+                0,
+                feats,
+                feats.full_regions,
+                feats.full_thumbs,
+                probe.duration,
+                lib.whitening,
+                qp.weights,
+            )
+        )
+        own = {i for i, v in enumerate(lib.videos) if v.path == file.path}
+        hits = self._hits(qp, qfull, own)
+        n_frames = max(len(qp.vectors), 1)
+        if self.mo.suppress_common:
+            self._suppress(qp, hits, n_frames)
+        wanted = max(MIN_CANDIDATES, 3 * top)
+        copies: dict[int, FoundCopy] = {}
+        near: list[tuple[int, PairMatch]] = []
+        refined = 0
+        for h in hits[:wanted]:
+            self.token.raise_if_cancelled()
+            f = lib.videos[h.video].file
+            if not current(f.path, f.size, f.mtime_ns):  # gone or changed since gathered
+                continue
+            refined += 1
+            m = self._refine(feats, qp, qfull, h.video)
+            if m.accepted(self.mo.threshold, True):
+                copies[h.video] = _copy(query, self._info(lib.videos[h.video]), m, self.mo.temporal)
+            elif self._near_miss(m, probe.duration, lib.videos[h.video].probe.duration):
+                near.append((h.video, m))
+        if self.mo.zoom and near:
+            for i, copy in self._zoomed(file, query, qp, near).items():
+                copies[i] = copy
+        if self.mo.rotation:
+            for i, copy in self._turned(file, query, feats, own, set(copies)).items():
+                copies[i] = copy
+        ranked = sorted(copies.values(), key=lambda c: (-c.similarity, os.fsencode(c.path)))
+        ranked = self._identical(query, ranked)
+        unique: dict[Path, FoundCopy] = {}
+        for c in ranked:
+            unique.setdefault(c.path, c)
+        return QueryCopies(
+            query,
+            tuple(list(unique.values())[:top]),
+            refined,
+            round(time.perf_counter() - started, 4),
+        )
+
+    def _hits(self, qp: Prepared, qfull: Prepared | None, own: set[int]) -> list[VideoHits]:
+        """Library videos hit by the query's frames (both views; own file left out)."""
+        lib = self.library
+        hits = lib.search(qp.vectors, NEIGHBOURS, CANDIDATE_SIM, self.token)
+        if qfull is not None:
+            more = lib.search(qfull.vectors, NEIGHBOURS, CANDIDATE_SIM, self.token)
+            by_video = {h.video: h for h in hits}
+            for h in more:  # the whole-frame view's frames are the same frames
+                old = by_video.get(h.video)
+                if old is None or h.score > old.score:
+                    by_video[h.video] = h
+            hits = sorted(by_video.values(), key=lambda h: (-h.score, -h.best, h.video))
+        return [h for h in hits if h.video not in own]
+
+    def _suppress(self, qp: Prepared, hits: list[VideoHits], n_frames: int) -> None:
+        """Down-weight query frames that many unrelated library videos share (intros, logos).
+
+        Library videos that hold most of the query (its copies and sources) do not count.
+        """
+        common = np.zeros(len(qp.weights), np.int32)
+        for h in hits:
+            if len(h.frames) >= CORE_SHARE * n_frames:
+                continue
+            close = h.frames[(h.sims >= COMMON_SIM) & (h.frames < len(common))]
+            common[close] += 1
+        limit = max(COMMON_VIDEOS, COMMON_SHARE * len(self.library))
+        qp.weights[:] = common_weight(common, limit)
+
+    def _info(self, v: LibraryVideo) -> VideoInfo:
+        f = v.file
+        return VideoInfo(f.path, f.size, f.mtime_ns, f.root, v.probe,
+                         _under(f.path, self.ref_roots))  # fmt: skip
+
+    def _refine(
+        self, feats: VideoFeatures, qp: Prepared, qfull: Prepared | None, i: int
+    ) -> PairMatch:
+        """The query (a) against library video ``i`` (b), through their views."""
+        lib = self.library
+        lp = replace(lib.prepared(i), index=1)
+        lf = lib.full_view(i)
+        lf = None if lf is None else replace(lf, index=1)
+        return views.compare_views(qp, lp, qfull, lf, [feats, lib.videos[i].features], self.mo)
+
+    # ---------------------------------------------------------------- zoomed copies
+    def _near_miss(self, m: PairMatch, qd: float, ld: float) -> bool:
+        """A whole-copy comparison that came close (as a scan's zoom second look picks them)."""
+        return (
+            m.verified
+            and zoom.NEAR_MISS <= m.similarity < self.mo.threshold
+            and durations_compatible(qd, ld, self.mo.duration_tolerance)
+        )
+
+    def _zoomed(
+        self,
+        file: VideoFile,
+        query: VideoInfo,
+        qp: Prepared,
+        near: list[tuple[int, PairMatch]],
+    ) -> dict[int, FoundCopy]:
+        """Near misses seen again through windows of either picture (see :mod:`.zoom`)."""
+        lib = self.library
+        if self._zoomer is None:
+            self._zoomer = zoom.Zoomer(
+                self.key, self.opts.decoder, self.opts.sampling, self.opts.file_timeout,
+                self.embedder, self.cache, self.mo.flip, self.token,
+            )  # fmt: skip
+        full = replace(self.mo, partial=False)
+        qd = query.probe.duration if query.probe else 0.0
+        out: dict[int, FoundCopy] = {}
+        own_views: list[Prepared] | None = None
+        for i, _ in sorted(near, key=lambda x: -x[1].similarity)[:ZOOM_CANDIDATES]:
+            self.token.raise_if_cancelled()
+            best: PairMatch | None = None
+            if own_views is None:  # the query's windows, once
+                found = self._zoomer.views(file) or []
+                own_views = [prepare_view(0, f, f.regions, f.thumbs, qd, lib.whitening)
+                             for f in found]  # fmt: skip
+            lp = replace(lib.prepared(i), index=1)
+            tries = [(p, lp) for p in own_views]
+            v = lib.videos[i]
+            for f in self._zoomer.views(v.file) or []:
+                p = prepare_view(1, f, f.regions, f.thumbs, v.probe.duration, lib.whitening)
+                tries.append((qp, p))
+            for a, b in tries:
+                r = compare(a, b, full)
+                if r.accepted(full.threshold, False) and (
+                    best is None or r.score(False) > best.score(False)
+                ):
+                    best = r
+            if best is not None:
+                out[i] = _copy(query, self._info(v), best, self.mo.temporal)
+        return out
+
+    # ---------------------------------------------------------------- turned copies
+    def _turned(
+        self,
+        file: VideoFile,
+        query: VideoInfo,
+        feats: VideoFeatures,
+        own: set[int],
+        found: set[int],
+    ) -> dict[int, FoundCopy]:
+        """Library videos that show the query's picture turned (full copies only, as a scan)."""
+        votes = self._turn_votes(feats, own | found)
+        out: dict[int, FoundCopy] = {}
+        if not votes:
+            return out
+        lib = self.library
+        full = replace(self.mo, partial=False)
+        if self._rotator is None:
+            self._rotator = rotation.Rotator(
+                self.key,
+                self.opts.decoder,
+                self.opts.sampling,
+                self.opts.file_timeout,
+                self.embedder,
+                self.cache,
+                self.mo.flip,
+                self.token,
+            )
+        duration = query.probe.duration if query.probe else 0.0
+        for i, k in votes.items():
+            turned = self._rotator.features(file, k)
+            if turned is None:
+                continue
+            tp = prepare_view(0, turned, turned.regions, turned.thumbs, duration, lib.whitening)
+            other = lib.full_view(i) or lib.prepared(i)
+            m = compare(tp, replace(other, index=1), full)
+            if not m.accepted(full.threshold, False):
+                continue
+            deg = 90 * k  # the query turned by k quarters shows the library video
+            m = replace(
+                m,
+                evidence_a=replace(m.evidence_a, rotation=(360 - deg) % 360),
+                evidence_b=replace(m.evidence_b, rotation=deg),
+            )
+            copy = _copy(query, self._info(lib.videos[i]), m, self.mo.temporal)
+            out[i] = replace(copy, kind=CopyKind.TURNED)
+        return out
+
+    def _turn_votes(self, feats: VideoFeatures, skip: set[int]) -> dict[int, int]:
+        """Library video -> quarter turns of the query, where turned probes agree on it."""
+        import faiss
+
+        if self._signatures is None:
+            sigs, owner = [], []
+            for i, v in enumerate(self.library.videos):
+                f = v.features
+                t = f.thumbs if f.full_thumbs is None else f.full_thumbs
+                s = rotation.signatures(t[f.informative])
+                sigs.append(s)
+                owner.append(np.full(len(s), i, np.int64))
+            allsig = np.ascontiguousarray(np.concatenate(sigs)) if sigs else np.zeros((0, 1))
+            index = faiss.IndexFlatIP(allsig.shape[1])
+            if len(allsig):
+                index.add(allsig.astype(np.float32))
+            self._signatures = (index, np.concatenate(owner) if owner else np.zeros(0, np.int64))
+        index, owner_of = self._signatures
+        thumbs = feats.thumbs if feats.full_thumbs is None else feats.full_thumbs
+        idx = rotation.probe_indices(feats.informative)
+        if not len(idx) or not index.ntotal:
+            return {}
+        need = min(rotation.MIN_VOTES, len(idx))
+        turned = rotation.turned_signatures(thumbs[idx])  # (p, 3, 2, d)
+        q = np.ascontiguousarray(turned.reshape(-1, turned.shape[-1]))
+        sims, ids = index.search(q, min(index.ntotal, 8))
+        per_probe = turned.shape[1] * turned.shape[2]
+        votes: dict[tuple[int, int], set[int]] = {}
+        best: dict[tuple[int, int], float] = {}
+        for row in range(len(q)):
+            probe, k = row // per_probe, rotation.ROTATIONS[(row % per_probe) // 2]
+            for s, j in zip(sims[row], ids[row], strict=True):
+                if j < 0 or s < rotation.PROBE_SIM:
+                    continue
+                u = int(owner_of[j])
+                if u in skip:
+                    continue
+                votes.setdefault((u, k), set()).add(probe)
+                best[(u, k)] = max(best.get((u, k), -1.0), float(s))
+        out: dict[int, tuple[float, int]] = {}
+        for (u, k), probes in votes.items():
+            if len(probes) >= need and (u not in out or best[(u, k)] > out[u][0]):
+                out[u] = (best[(u, k)], k)
+        return {u: k for u, (_, k) in out.items()}
+
+    # ---------------------------------------------------------------- identical files
+    def _same_sized(self) -> dict[int, list[Path]]:
+        """Library files and the unanalysed videos beside them, by size."""
+        if self._same_size is None:
+            by_size: dict[int, list[Path]] = {}
+            for v in self.library.videos:
+                by_size.setdefault(v.file.size, []).append(v.path)
+            analysed = {v.path for v in self.library.videos}
+            exts = self.opts.discovery.extensions
+            for folder in sorted({v.path.parent for v in self.library.videos}):
+                try:
+                    entries = list(os.scandir(folder))
+                except OSError:
+                    continue
+                for e in entries:
+                    p = Path(e.path)
+                    if p in analysed or p.suffix.lower().lstrip(".") not in exts:
+                        continue
+                    try:
+                        if e.is_file():
+                            by_size.setdefault(e.stat().st_size, []).append(p)
+                    except OSError:
+                        continue
+            self._same_size = by_size
+        return self._same_size
+
+    def _hash(self, path: Path) -> bytes | None:
+        if path not in self._hashes:
+            try:
+                self._hashes[path] = full_hash(path, self.token)
+            except OSError:
+                self._hashes[path] = None
+        return self._hashes[path]
+
+    def _twins(self, path: Path, size: int) -> list[tuple[Path, os.stat_result]]:
+        """Files byte-identical to ``path`` among the library's and those beside them."""
+        others = [p for p in self._same_sized().get(size, []) if p != path]
+        if not others or self._hash(path) is None:
+            return []
+        out = []
+        for p in others:
+            try:
+                st = os.stat(p)
+            except OSError:
+                continue
+            if st.st_size == size and self._hash(p) == self._hash(path):
+                out.append((p, st))
+        return out
+
+    def _identical(self, query: VideoInfo, found: list[FoundCopy]) -> list[FoundCopy]:
+        """``found`` with byte-identical files marked as such, first, and twins added.
+
+        A scan analyses one file of each identical set: the others are found here by hashing
+        same-sized files beside the library's, both the query's twins (similarity 1) and the
+        twins of each copy found (with that copy's match).
+        """
+        dur = query.probe.duration if query.probe else 0.0
+        ev = MatchEvidence(1.0, GroupKind.IDENTICAL, 0, 0, 0.0, (0.0, dur), (0.0, dur))
+        known = {c.path: c for c in found}
+        same: list[FoundCopy] = []
+        for p, st in self._twins(query.path, query.size):
+            info = known[p].file if p in known else self._beside(p, st, query.probe)
+            same.append(FoundCopy(info, 1.0, CopyKind.SAME, (0.0, dur), (0.0, dur), ev, True))
+        taken = {c.path for c in same} | {query.path}
+        rest: list[FoundCopy] = []
+        for c in found:
+            if c.path in taken:
+                continue
+            rest.append(c)
+            taken.add(c.path)
+            for p, st in self._twins(c.path, c.file.size):
+                if p not in taken and p not in known:
+                    rest.append(replace(c, file=self._beside(p, st, c.file.probe)))
+                    taken.add(p)
+        same.sort(key=lambda c: os.fsencode(c.path))
+        return same + rest
+
+    def _beside(self, p: Path, st: os.stat_result, probe: Probe | None) -> VideoInfo:
+        """A file found beside the library's (its probe is its twin's)."""
+        lib = next((v for v in self.library.videos if v.path.parent == p.parent), None)
+        root = lib.file.root if lib else p.parent
+        return VideoInfo(p, st.st_size, st.st_mtime_ns, root, probe, _under(p, self.ref_roots))
+
+
+def _clip(r: tuple[float, float], hi: float) -> tuple[float, float]:
+    a, b = max(0.0, r[0]), min(hi, r[1]) if hi > 0 else r[1]
+    return (round(a, 2), round(max(a, b), 2))
+
+
+def _within(frames: tuple[float, float], aligned: tuple[float, float]) -> bool:
+    """Whether the matched frames lie inside the aligned range (give or take the slack)."""
+    return aligned[0] - RANGE_SLACK <= frames[0] and frames[1] <= aligned[1] + RANGE_SLACK
+
+
+def _copy(query: VideoInfo, other: VideoInfo, m: PairMatch, temporal: bool) -> FoundCopy:
+    """A refined, accepted pair (query = a, library file = b) as a ranked copy."""
+    ev = m.evidence_a  # the library file as seen from the query (the reference)
+    back = m.evidence_b  # the query as seen from the library file: t_lib = speed*t_q + offset
+    if back.kind == GroupKind.PARTIAL:
+        kind = CopyKind.EXCERPT
+    elif ev.kind == GroupKind.PARTIAL:
+        kind = CopyKind.CONTAINS
+    elif ev.flipped:
+        kind = CopyKind.MIRRORED
+    else:
+        kind = CopyKind.SAME
+    qd = query.probe.duration if query.probe else 0.0
+    ld = other.probe.duration if other.probe else 0.0
+    q_range, l_range = ev.ref_range, ev.member_range
+    speed, offset = back.speed, back.offset
+    if temporal and speed > 0 and qd > 0 and ld > 0:
+        # the overlap of both files along the alignment: sharper than the sampled frames
+        q0, q1 = max(0.0, (0.0 - offset) / speed), min(qd, (ld - offset) / speed)
+        if q1 > q0:
+            aq = (q0, q1)
+            al = (offset + speed * q0, offset + speed * q1)
+            if _within(q_range, aq) and _within(l_range, al):
+                q_range, l_range = aq, al
+    return FoundCopy(
+        file=other,
+        similarity=round(m.score(True), 4),
+        kind=kind,
+        query_range=_clip(q_range, qd),
+        match_range=_clip(l_range, ld),
+        evidence=ev,
+    )

@@ -1,0 +1,171 @@
+"""Score "Find copies" on a scanned benchmark set: query with each file in turn.
+
+    .venv/bin/python scripts/find_eval.py --library /tmp/ndv-dev/library \
+        --truth /tmp/ndv-dev/dev_truth.json --cache-dir /tmp/find-cache/dev
+    .venv/bin/python scripts/find_eval.py --library /tmp/ndv-dev/library \
+        --truth /tmp/ndv-partial/truth.json --queries /tmp/ndv-partial/excerpts \
+        --cache-dir /tmp/find-cache/dev
+
+The library must have been scanned into ``--cache-dir`` with the same analysis flags
+(``main.py scan LIBRARY --cache-dir DIR``); queries default to every file of the library (each
+searched against the others), or the videos under ``--queries``. A query's true copies are the
+other files of its truth group (file names, as the shared evaluator matches them).
+
+Prints, over the queries that have at least one true copy: mean average precision (AP over the
+ranked copies, a true copy not returned counts as missed), recall@10, and for excerpt queries
+(truth ``excerpt`` [start, end] with a ``parent``) the share whose range matched in the parent
+is within 1 s of the true cut at both ends. Also the time one query takes excluding its own
+analysis (search + refinement). ``--out`` saves the metrics and the per-query rankings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from dedup_gui import cli  # noqa: E402
+from dedup_gui.core.analyse.embed import Embedder  # noqa: E402
+from dedup_gui.core.analyse.features import feature_key  # noqa: E402
+from dedup_gui.core.find.copies import FindStatus, find_copies  # noqa: E402
+from dedup_gui.core.find.library import LibrarySearch  # noqa: E402
+from dedup_gui.core.library.cache import FeatureCache  # noqa: E402
+from dedup_gui.core.scan.discovery import discover  # noqa: E402
+
+TOP = 50
+
+
+def average_precision(ranked: list[str], truth: set[str]) -> float:
+    hits, total = 0, 0.0
+    for i, name in enumerate(ranked, 1):
+        if name in truth:
+            hits += 1
+            total += hits / i
+    return total / len(truth) if truth else 0.0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--library", type=Path, action="append", required=True, help="repeatable")
+    ap.add_argument("--truth", type=Path, required=True)
+    ap.add_argument("--queries", type=Path, action="append", help="default: the library files")
+    ap.add_argument("--cache-dir", type=Path, required=True)
+    ap.add_argument("--threshold", type=float, default=None)
+    ap.add_argument("--out", type=Path)
+    args, scan_flags = ap.parse_known_args()
+    truth = json.loads(args.truth.read_text())
+    group_of: dict[str, str] = {}
+    members: dict[str, set[str]] = {}
+    for g in truth["groups"]:
+        files = g["files"] if isinstance(g, dict) else g
+        gid = g["id"] if isinstance(g, dict) else ",".join(files)
+        members[gid] = set(files)
+        for name in files:
+            group_of[name] = gid
+    excerpt = {
+        f["name"]: (f["parent"], tuple(f["excerpt"]))
+        for f in truth["files"]
+        if f.get("excerpt") and f.get("parent")
+    }
+
+    scan_args = cli.build_parser().parse_args(
+        ["scan", *map(str, args.library), "-q", "--cache-dir", str(args.cache_dir), *scan_flags]
+    )
+    options = cli.options_from_args(scan_args)
+    embedder = Embedder(options.model)
+    embedder.load(options.sampling.size)
+    cache = FeatureCache.open(args.cache_dir)
+    t0 = time.perf_counter()
+    library = LibrarySearch.from_cache(
+        cache,
+        feature_key(options, embedder),
+        args.library,
+        embedder.prior(options.sampling.size),
+        options.match.whiten,
+        options.min_duration,
+        options.match.suppress_common,
+    )
+    build = time.perf_counter() - t0
+    print(f"library: {len(library)} videos, {library.frames} frames, built in {build:.1f} s",
+          file=sys.stderr)  # fmt: skip
+    queries = [f.path for f in discover(args.queries or args.library, options.discovery).files]
+    result = find_copies(
+        queries,
+        options,
+        cache,
+        roots=args.library,
+        top=TOP,
+        threshold=args.threshold,
+        embedder=embedder,
+        library=library,
+    )
+    cache.close()
+    if result.status is not FindStatus.OK:
+        print(f"status: {result.status}: {result.message}", file=sys.stderr)
+        return 1
+    aps, recalls, times, ranges, rows = [], [], [], [], []
+    returned = correct = 0
+    for q in result.queries:
+        times.append(q.seconds)
+        name = q.query.path.name
+        gid = group_of.get(name)
+        true = (members.get(gid, set()) - {name}) if gid else set()
+        ranked = [c.path.name for c in q.copies]
+        row: dict[str, object] = {"query": name, "true": sorted(true), "ranked": ranked}
+        returned += len(ranked)
+        correct += len(true & set(ranked))
+        if true:
+            aps.append(average_precision(ranked, true))
+            recalls.append(len(true & set(ranked[:10])) / len(true))
+            row["ap"] = aps[-1]
+        if name in excerpt:
+            parent, (start, end) = excerpt[name]
+            hit = next((c for c in q.copies if c.path.name == parent), None)
+            ok = (
+                hit is not None
+                and abs(hit.match_range[0] - start) <= 1.0
+                and (abs(hit.match_range[1] - end) <= 1.0)
+            )
+            ranges.append(ok)
+            row["excerpt"] = [start, end]
+            row["matched"] = list(hit.match_range) if hit else None
+            row["kind"] = str(hit.kind) if hit else None
+        rows.append(row)
+    metrics = {
+        "library": [str(p) for p in args.library],
+        "truth": str(args.truth),
+        "queries": len(result.queries),
+        "queries_with_copies": len(aps),
+        "mAP": round(statistics.fmean(aps), 4) if aps else None,
+        "recall@10": round(statistics.fmean(recalls), 4) if recalls else None,
+        "precision_of_returned": round(correct / returned, 4) if returned else None,
+        "excerpt_range_within_1s": round(sum(ranges) / len(ranges), 4) if ranges else None,
+        "excerpts": len(ranges),
+        "query_seconds_median": round(statistics.median(times), 4) if times else None,
+        "query_seconds_mean": round(statistics.fmean(times), 4) if times else None,
+        "library_build_seconds": round(build, 2),
+        "library_videos": len(library),
+        "seconds": result.seconds,
+    }
+    print(
+        f"queries={metrics['queries']} with-copies={metrics['queries_with_copies']} "
+        f"mAP={metrics['mAP']} R@10={metrics['recall@10']} "
+        f"P(returned)={metrics['precision_of_returned']} "
+        f"excerpt-range<=1s={metrics['excerpt_range_within_1s']} ({len(ranges)}) "
+        f"query={metrics['query_seconds_median']}s median",
+        file=sys.stderr,
+    )
+    if args.out:
+        args.out.write_text(json.dumps({"metrics": metrics, "rows": rows}, indent=1))
+    print(json.dumps(metrics, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""find_copies without Qt: kinds, ranges, identical files, the unscanned status, the library."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from dedup_gui.core.analyse.features import feature_key
+from dedup_gui.core.find.copies import CopyKind, FindStatus, find_copies
+from dedup_gui.core.find.library import LibrarySearch
+from dedup_gui.core.library.cache import FeatureCache
+from dedup_gui.core.options import ScanOptions
+from dedup_gui.core.pipeline import scan
+from tests import media as M
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory, embedder):
+    """Copies of a 16 s source: mirrored, turned, byte-identical, a clip cut from it; and
+    an unrelated video. Scanned into a module cache."""
+    base = tmp_path_factory.mktemp("find-core")
+    lib = base / "lib"
+    src = M.Scene(91).frames(16)
+    source = M.write_video(lib / "source.mp4", src)
+    M.write_video(lib / "mirrored.mp4", M.mirror(src), crf=28)
+    M.write_video(lib / "turned.mp4", M.apply(src, M.turn(1)), crf=28)
+    M.write_video(lib / "clip.mp4", src[3 * M.FPS : 9 * M.FPS])
+    M.write_video(lib / "other.mp4", M.Scene(92).frames(10))
+    shutil.copy2(source, lib / "same bytes.mp4")
+    shutil.copy2(lib / "mirrored.mp4", lib / "mirrored twin.mp4")
+    options = ScanOptions(cache_dir=base / "cache")
+    result = scan([lib], options, embedder=embedder)
+    assert result.stats.counts["videos"] == 5  # one file of each identical pair is analysed
+    return lib, options
+
+
+def test_every_kind_of_copy_is_found_and_named(library, embedder):
+    lib, options = library
+    result = find_copies([lib / "source.mp4"], options, roots=[lib], embedder=embedder)
+    assert result.status is FindStatus.OK and result.library_videos == 5
+    (q,) = result.queries
+    kinds = {c.path.name: c for c in q.copies}
+    assert set(kinds) == {
+        "mirrored.mp4", "mirrored twin.mp4", "turned.mp4", "clip.mp4", "same bytes.mp4"
+    }  # fmt: skip
+    assert kinds["same bytes.mp4"].identical and kinds["same bytes.mp4"].similarity == 1.0
+    assert kinds["mirrored.mp4"].kind is kinds["mirrored twin.mp4"].kind is CopyKind.MIRRORED
+    assert kinds["turned.mp4"].kind is CopyKind.TURNED
+    assert kinds["turned.mp4"].evidence.rotation in (90, 270)
+    clip = kinds["clip.mp4"]
+    assert clip.kind is CopyKind.CONTAINS  # the clip is cut from the query
+    assert abs(clip.query_range[0] - 3.0) <= 1.0 and abs(clip.query_range[1] - 9.0) <= 1.0
+    assert q.copies[0].identical  # identical files first, then by similarity
+    sims = [c.similarity for c in q.copies[1:]]
+    assert sims == sorted(sims, reverse=True)
+    assert q.seconds > 0
+
+
+def test_an_excerpt_query_finds_its_source_and_where_it_was_cut(library, embedder, tmp_path):
+    lib, options = library
+    src = M.Scene(91).frames(16)
+    query = M.write_video(tmp_path / "q.mp4", src[5 * M.FPS : 12 * M.FPS], crf=26)
+    result = find_copies([query], options, roots=[lib], top=3, embedder=embedder)
+    (q,) = result.queries
+    assert len(q.copies) <= 3
+    best = next(c for c in q.copies if c.path.name == "source.mp4")
+    assert best.kind is CopyKind.EXCERPT
+    assert abs(best.match_range[0] - 5.0) <= 1.0 and abs(best.match_range[1] - 12.0) <= 1.0
+
+
+def test_unscanned_roots_give_a_status_not_an_empty_list(library, embedder, tmp_path):
+    lib, options = library
+    empty = tmp_path / "never scanned"
+    empty.mkdir()
+    result = find_copies([lib / "source.mp4"], options, roots=[empty], embedder=embedder)
+    assert result.status is FindStatus.NOT_SCANNED
+    assert "not been scanned yet" in result.message
+    other = options.replace(cache_dir=tmp_path / "no cache")
+    assert find_copies([lib / "source.mp4"], other, embedder=embedder).status is (
+        FindStatus.NOT_SCANNED
+    )
+
+
+def test_library_search_returns_hits_per_video_best_first(library, embedder):
+    lib, options = library
+    with FeatureCache.open(options.cache_dir) as cache:
+        search = LibrarySearch.from_cache(cache, feature_key(options, embedder), [lib])
+    # the five scanned videos, and the queries analysed since (cached like any file)
+    assert len(search) >= 5 and search.frames > 0
+    i = next(k for k, v in enumerate(search.videos) if v.path.name == "other.mp4")
+    hits = search.search(search.prepared(i).vectors, k=8)
+    assert hits[0].video == i  # a video's own frames hit itself first
+    assert hits[0].score >= max(h.score for h in hits)
+    assert np.all(np.diff(hits[0].frames) > 0) and len(hits[0].sims) == len(hits[0].frames)
+    assert search.search(np.zeros((0, search.prepared(i).vectors.shape[1])), k=8) == []
+
+
+class _Adapter:
+    """A library of another kind (as the persistent index will be): only the protocol."""
+
+    def __init__(self, inner: LibrarySearch) -> None:
+        self.inner = inner
+        self.searched = 0
+
+    @property
+    def videos(self):
+        return self.inner.videos
+
+    @property
+    def whitening(self):
+        return self.inner.whitening
+
+    def __len__(self) -> int:
+        return len(self.inner)
+
+    def search(self, query_vectors, k, min_sim=0.35, token=None):
+        self.searched += 1
+        return self.inner.search(query_vectors, k, min_sim)
+
+    def prepared(self, i):
+        return self.inner.prepared(i)
+
+    def full_view(self, i):
+        return self.inner.full_view(i)
+
+
+def test_find_copies_takes_any_library_with_the_protocol(library, embedder):
+    from dedup_gui.core.find.copies import gather_library
+
+    lib, options = library
+    with FeatureCache.open(options.cache_dir) as cache:
+        inner = gather_library(options, cache, embedder, [lib])
+        plain = find_copies([lib / "clip.mp4"], options, cache, roots=[lib], embedder=embedder,
+                            library=inner)  # fmt: skip
+        adapter = _Adapter(inner)
+        other = find_copies([lib / "clip.mp4"], options, cache, roots=[lib], embedder=embedder,
+                            library=adapter)  # fmt: skip
+    assert adapter.searched >= 1
+    assert [(c.path, c.kind) for c in other.queries[0].copies] == [
+        (c.path, c.kind) for c in plain.queries[0].copies
+    ]
+    assert any(c.kind is CopyKind.EXCERPT for c in plain.queries[0].copies)
