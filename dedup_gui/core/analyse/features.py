@@ -222,8 +222,10 @@ def extract_features(
         progress.stage("features")
         progress.update(done, total)
         for f, result in decoded:
-            done += 1
+            # ``done`` counts files finished (stored or failed), never the one in hand: a scan
+            # cancelled after "2 done" has 2 files in the cache
             progress.update(done, total, str(f.path))
+            done += 1
             if isinstance(result, Problem):
                 problems.append(result)
                 if "budget" not in result.reason and "vanished" not in result.reason:
@@ -244,5 +246,6 @@ def extract_features(
                 problems.append(Problem(f.path, Stage.DECODE, w, skipped=False))
             out[f.path] = (result.probe, feats)
             cache.put(f, key, result.probe, feats, result.warnings)
+        progress.update(done, total)
     cache.commit()
     return out, problems
