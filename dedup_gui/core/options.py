@@ -142,6 +142,8 @@ class ScanOptions:
         file_timeout: Seconds one file may take to decode before it is skipped.
         decoder: Decoder backend name (``pyav`` or ``opencv``).
         min_duration: Videos shorter than this many seconds are left out of the comparison.
+        index: The library index: ``local`` (faiss, beside the feature cache; in memory
+            with the cache off), ``milvus://HOST:PORT`` or a Milvus Lite file ``./x.db``.
     """
 
     discovery: DiscoveryOptions = field(default_factory=DiscoveryOptions)
@@ -155,6 +157,7 @@ class ScanOptions:
     file_timeout: float = 120.0
     decoder: str = "pyav"
     min_duration: float = 0.0
+    index: str = "local"
 
     def replace(self, **changes: object) -> ScanOptions:
         """Return a copy with top-level fields changed."""

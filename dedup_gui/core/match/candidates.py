@@ -73,7 +73,7 @@ def knn_hits(
         min_sim: Smallest similarity kept.
 
     Returns:
-        (video a, video b, similarity) per hit with a < b.
+        (query video, other video, similarity) per hit.
     """
     other = (nbr_owner >= 0) & (nbr_owner != query_owner[:, None])
     rank = np.cumsum(other, axis=1)
@@ -81,13 +81,20 @@ def knn_hits(
     rows, cols = np.nonzero(keep)
     qa = query_owner[rows].astype(np.int64)
     nb = nbr_owner[rows, cols].astype(np.int64)
-    return np.minimum(qa, nb), np.maximum(qa, nb), sims[rows, cols].astype(np.float32)
+    return qa, nb, sims[rows, cols].astype(np.float32)
 
 
 def aggregate_pairs(
-    a: np.ndarray, b: np.ndarray, sims: np.ndarray
+    a: np.ndarray, b: np.ndarray, sims: np.ndarray, hits: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Hits -> unique pairs with their hit count and best similarity.
+    """Hits -> unique (a, b) pairs with their hit count and best similarity.
+
+    Args:
+        a: (h,) first video of each hit (int64, >= 0).
+        b: (h,) second video of each hit.
+        sims: (h,) similarity of each hit.
+        hits: (h,) hits each entry stands for (1 each when None): already aggregated
+            pairs can be merged again.
 
     Returns:
         (a, b, n_hits, best) per unique pair, sorted by (a, b).
@@ -101,6 +108,8 @@ def aggregate_pairs(
     codes, sims = codes[order], sims[order]
     uniq, starts, counts = np.unique(codes, return_index=True, return_counts=True)
     best = np.maximum.reduceat(sims, starts)
+    if hits is not None:
+        counts = np.add.reduceat(hits[order].astype(np.int64), starts)
     return uniq // span, uniq % span, counts.astype(np.int64), best
 
 
@@ -206,9 +215,9 @@ def search(
         token.raise_if_cancelled()
         hi = min(total, lo + batch)
         sims, ids = index.search(allv[lo:hi], kk)
-        a, b, s = knn_hits(owner[lo:hi], sims, np.where(ids >= 0, owner[ids], -1), k, min_sim)
-        hit_a.append(a)
-        hit_b.append(b)
+        q, o, s = knn_hits(owner[lo:hi], sims, np.where(ids >= 0, owner[ids], -1), k, min_sim)
+        hit_a.append(np.minimum(q, o))
+        hit_b.append(np.maximum(q, o))
         hit_s.append(s)
         lims, _, close_ids = flat.range_search(allv[lo:hi], common_sim)
         n_close = (lims[1:] - lims[:-1]).astype(np.int64)

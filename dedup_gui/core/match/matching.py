@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from dedup_gui.core.match import candidates as knn
+from dedup_gui.core.index.library import Library, open_library
 from dedup_gui.core.match import rotation, similarity, views, zoom
 from dedup_gui.core.match.cluster import cluster, durations_compatible
 from dedup_gui.core.match.grouping import Unit, build_groups
@@ -27,8 +27,13 @@ log = logging.getLogger(__name__)
 # common footage (logo, intro, title card): its weight as evidence falls off.
 COMMON_VIDEOS = 4
 COMMON_SHARE = 0.02
-# Candidate pairs: frames closer than this (whitened frame vectors) link two videos.
-CANDIDATE_SIM = 0.35
+# Candidate pairs: frames closer than this link two videos, and frames closer than
+# COMMON_SIM count towards commonness. Both in the library index's fixed space (the recipe's
+# prior whitening; docs/BENCHMARKS.md "Library scale"): there unrelated frames score higher
+# than under the per-scan whitening (whose thresholds were 0.35 and 0.55), and these keep
+# the same margin below the weakest accepted copy and the same share of common frames.
+CANDIDATE_SIM = 0.45
+COMMON_SIM = 0.6
 
 
 def common_weight(common: np.ndarray, limit: float) -> np.ndarray:
@@ -92,6 +97,43 @@ def prepare_full_views(
     ]
 
 
+def index_space(
+    prior: tuple[np.ndarray, np.ndarray] | None, feats: list[VideoFeatures]
+) -> tuple[str, similarity.Whitening]:
+    """The fixed vector space of the library index: the recipe's prior whitening only.
+
+    The per-scan whitening blends in the library's own statistics, which change from scan to
+    scan; indexed vectors must not. Returns the space's name (stored in the index ledger: a
+    different prior means a rebuild) and its whitening.
+    """
+    if prior is None:
+        dim = feats[0].regions.shape[-1] if feats else 1
+        return f"identity-{dim}", similarity.Whitening.identity(dim)
+    import hashlib
+
+    h = hashlib.sha1(np.ascontiguousarray(prior[0], np.float32).tobytes())
+    h.update(np.ascontiguousarray(prior[1], np.float32).tobytes())
+    return f"prior-{h.hexdigest()[:16]}", similarity.fit_whitening([], prior)
+
+
+def index_vectors(f: VideoFeatures, fixed: similarity.Whitening) -> np.ndarray:
+    """The frame vectors a video is indexed (and searched) with, in the fixed space.
+
+    The informative frames of the picture, then those of the whole frame when the picture
+    sits in a canvas: candidates come from both views.
+    """
+    idx = np.nonzero(f.informative)[0]
+    dim = fixed.matrix.shape[1]
+    if len(idx) == 0:
+        return np.zeros((0, dim), np.float32)
+    views = [f.regions]
+    if f.full_regions is not None and f.full_thumbs is not None:
+        views.append(f.full_regions)
+    return np.concatenate(
+        [similarity._l2(fixed.apply(r[idx]).mean(axis=1)).astype(np.float32) for r in views]
+    )
+
+
 def match(
     units: list[Unit],
     feats: list[VideoFeatures],
@@ -103,8 +145,14 @@ def match(
     rotator: rotation.Rotator | None = None,
     trace: dict[str, object] | None = None,
     zoomer: zoom.Zoomer | None = None,
+    library: Library | None = None,
 ) -> tuple[list[PairMatch], list[DuplicateGroup]]:
     """Candidate search, clustering and refinement over analysed units.
+
+    Candidates and frame commonness come from the library index (``library``: the persistent
+    one of the feature cache; an in-memory one when None), which searches only the videos it
+    has not indexed yet; its vectors live in the recipe's fixed prior space, refinement uses
+    the per-scan whitening.
 
     ``prior`` is the generic whitening prior of the recipe (:meth:`Embedder.prior`), blended
     with the library's own statistics. ``rotator`` supplies turned features for rotated
@@ -123,15 +171,26 @@ def match(
         whitening = similarity.fit_whitening([f.regions[f.informative] for f in feats], prior)
     else:
         whitening = similarity.Whitening.identity(feats[0].regions.shape[-1] if feats else 1)
-    prepared, vectors = prepare_videos(feats, durations, whitening)
+    prepared, _ = prepare_videos(feats, durations, whitening)
     full = prepare_full_views(feats, prepared, whitening)
     token.raise_if_cancelled()
-    # candidates come from both views of a video shown in a canvas
-    searched = [
-        v if fv is None else np.concatenate([v, fv.vectors])
-        for v, fv in zip(vectors, full, strict=True)
-    ]
-    neigh = knn.search(searched, min_sim=CANDIDATE_SIM, token=token)
+    own_library = library is None
+    lib = library if library is not None else open_library(None, "")
+    try:
+        space, fixed = index_space(prior if mo.whiten else None, feats)
+        neigh = lib.neighbours(
+            [u.rep for u in units],
+            lambda i: index_vectors(feats[i], fixed),
+            space,
+            fixed.matrix.shape[1],
+            min_sim=CANDIDATE_SIM,
+            common_sim=COMMON_SIM,
+            token=token,
+        )
+        counts.update(lib.counts)
+    finally:
+        if own_library:
+            lib.close()
     if mo.suppress_common:
         limit = max(COMMON_VIDEOS, COMMON_SHARE * len(units))
         for p, common in zip(prepared, neigh.commonness, strict=True):
