@@ -35,6 +35,7 @@ from typing import Protocol
 
 import numpy as np
 
+from dedup_gui.core.errors import IndexUnavailable
 from dedup_gui.core.index.base import FRAME_BITS, VectorIndex, video_of
 from dedup_gui.core.match import candidates as knn
 from dedup_gui.core.progress import NEVER_CANCELLED, CancelToken
@@ -105,7 +106,7 @@ def backend_kind(uri: str) -> str:
         return "local"
     if uri.startswith(("milvus://", "http://", "https://", "tcp://")) or uri.endswith(".db"):
         return "milvus"
-    raise ValueError(
+    raise IndexUnavailable(
         f"unknown index {uri!r}: use 'local', milvus://HOST:PORT or a Milvus Lite file ending "
         "in .db"
     )

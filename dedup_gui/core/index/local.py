@@ -162,7 +162,9 @@ class LocalIndex:
         from dedup_gui.core.index.base import FRAME_BITS
 
         ids = np.concatenate([frame_ids(v, 1 << FRAME_BITS) for v in video_ids])
-        self._index.remove_ids(faiss.IDSelectorBatch(ids))
+        # the IVF hashtable direct map removes an explicit array of ids only
+        sel = faiss.IDSelectorArray if self._ivf() is not None else faiss.IDSelectorBatch
+        self._index.remove_ids(sel(ids))
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` nearest frames of each query."""
