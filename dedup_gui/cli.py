@@ -89,6 +89,17 @@ def _decoder(text: str) -> str:
     )
 
 
+def _index_uri(text: str) -> str:
+    from dedup_gui.core.errors import IndexUnavailable
+    from dedup_gui.core.index.library import backend_kind
+
+    try:
+        backend_kind(text)
+    except IndexUnavailable as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used to document the flags in the README)."""
     parser = argparse.ArgumentParser(
@@ -253,6 +264,14 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     e.add_argument("--cache-dir", type=Path, metavar="DIR", help="feature cache folder")
     e.add_argument(
+        "--index",
+        type=_index_uri,
+        default="local",
+        metavar="URI",
+        help="library index: local (faiss, beside the cache; default), milvus://HOST:PORT or "
+        "a Milvus Lite file ./x.db (pip install 'dedup-gui[milvus]')",
+    )
+    e.add_argument(
         "--retry-failed",
         action="store_true",
         help="retry files that failed to decode in earlier scans",
@@ -262,6 +281,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--cache-dir", type=Path, metavar="DIR")
     c.add_argument("--clear", action="store_true", help="delete the cache")
     c.add_argument("--forget-failures", action="store_true", help="retry failed files next time")
+
+    lib = sub.add_parser("library", help="show what the library index holds; prune it")
+    lib.add_argument("--cache-dir", type=Path, metavar="DIR", help="feature cache folder")
+    lib.add_argument("--index", type=_index_uri, default="local", metavar="URI", help="as for scan")
+    lib.add_argument("--prune", action="store_true", help="drop entries whose files are gone")
+    lib.add_argument("--json", action="store_true", help="print the figures as JSON")
 
     from dedup_gui import cli_actions
 
@@ -310,6 +335,7 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
         file_timeout=args.file_timeout,
         decoder=args.decoder,
         min_duration=args.min_duration,
+        index=args.index,
     )
 
 
@@ -491,6 +517,44 @@ def run_cache(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_library(args: argparse.Namespace) -> int:
+    """The ``library`` command: what is indexed, per feature key; ``--prune``."""
+    import json
+
+    from dedup_gui.core.index.library import find_libraries
+    from dedup_gui.core.library.cache import default_cache_dir
+
+    folder = Path(args.cache_dir or default_cache_dir())
+    report = []
+    try:
+        libraries = find_libraries(folder, args.index) if folder.is_dir() else []
+        for lib in libraries:
+            with lib:
+                lib.open_backend()
+                pruned = [str(p) for p in lib.prune()] if args.prune else []
+                st = lib.stats()
+                st["pruned"] = pruned
+                report.append(st)
+    except ScanError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.json:
+        print(json.dumps(report, indent=1, default=str))
+        return EXIT_OK
+    if not report:
+        print(f"no library index in {folder} ({args.index})")
+    for st in report:
+        print(
+            f"{st['videos']} videos, {st['frames']} frames, {_human(float(st['bytes']))} on disk "
+            f"[{st['backend']}: {st['kind']}] {st['location']}"
+        )
+        print(f"  features: {st['feature_key']}")
+        print(f"  vector space: {st['space']}")
+        if args.prune:
+            print(f"  pruned {len(st['pruned'])} missing files")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point; returns the exit code."""
     parser = build_parser()
@@ -501,6 +565,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_scan(args)
     if args.command == "cache":
         return run_cache(args)
+    if args.command == "library":
+        return run_library(args)
     if args.command in ("trash", "history"):
         from dedup_gui import cli_actions
 

@@ -102,3 +102,26 @@ def test_missing_weights_exit_1_with_advice(small_lib, tmp_path):
     assert p.returncode == 1
     assert "missing.pth does not exist" in p.stderr
     assert "Traceback" not in p.stderr
+
+
+def test_library_shows_the_index_and_prunes_missing_files(small_lib, tmp_path):
+    import shutil
+
+    lib = tmp_path / "lib"
+    shutil.copytree(small_lib, lib)
+    cache = tmp_path / "cache"
+    assert run("scan", str(lib), "-q", env_cache=cache).returncode == 0
+    p = run("library", "--cache-dir", str(cache), env_cache=cache)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("3 videos,") and "local: exact" in p.stdout
+    assert "features: resnet50-augnet" in p.stdout
+    (lib / "b.mp4").unlink()
+    p = run("library", "--cache-dir", str(cache), "--prune", "--json", env_cache=cache)
+    assert p.returncode == 0, p.stderr
+    (st,) = json.loads(p.stdout)
+    assert st["videos"] == 2 and [Path(x).name for x in st["pruned"]] == ["b.mp4"]
+    assert st["index_frames"] == st["frames"] > 0
+    p = run("library", "--cache-dir", str(tmp_path / "empty"), env_cache=cache)
+    assert p.returncode == 0 and "no library index" in p.stdout
+    p = run("scan", str(lib), "--index", "ftp://x", env_cache=cache)
+    assert p.returncode == 2 and "unknown index" in p.stderr

@@ -178,3 +178,22 @@ def test_unreadable_ledger_is_set_aside(tmp_path):
         assert lib.stats()["videos"] == 0
     assert any(p.name.startswith(path.name + ".bad-") for p in folder.iterdir())
     sqlite3.connect(path).close()
+
+
+def test_lost_vectors_or_a_cancelled_search_are_redone(tmp_path):
+    from dedup_gui.core.progress import Cancelled, CancelToken
+
+    vectors = clustered_library(5)[:30]
+    files = [_File(i) for i in range(len(vectors))]
+    token = CancelToken()
+    token.cancel()
+    with _lib(tmp_path) as lib, pytest.raises(Cancelled):
+        lib.neighbours(files, lambda i: vectors[i], "space-a", DIM, token=token)
+    with _lib(tmp_path) as lib:  # nothing was searched: everything is searched again
+        first = _neighbours(lib, files, vectors)
+        assert lib.counts["index_added"] == len(files)
+    (tmp_path / "lib" / next(p.name for p in (tmp_path / "lib").glob("*.faiss"))).unlink()
+    with _lib(tmp_path) as lib:  # the vectors are gone but the ledger is not: rebuild
+        again = _neighbours(lib, files, vectors)
+        assert lib.counts["index_rebuilt"] == 1 and lib.counts["index_added"] == len(files)
+    assert again.pairs == first.pairs

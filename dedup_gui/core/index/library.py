@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -171,6 +171,14 @@ class Library:
         if self._backend is None:
             self._backend = self._make_backend(dim)
         have = self.meta()
+        frames = self._conn.execute("SELECT COALESCE(SUM(n_frames), 0) FROM videos").fetchone()[0]
+        if have == want and self._backend.count() != frames:
+            # the vectors and the ledger disagree (a crash between their writes): rebuild
+            log.warning(
+                "library index holds %d frames, its ledger %d", self._backend.count(), frames
+            )
+            have = {}
+            self.counts["index_rebuilt"] = 1
         if have != want:
             if have or self._backend.count():
                 log.info("library index does not fit (%s vs %s): rebuilding", have, want)
@@ -181,6 +189,13 @@ class Library:
                 self._conn.execute("DELETE FROM found")
                 self._conn.execute("DELETE FROM meta")
                 self._conn.executemany("INSERT INTO meta VALUES (?, ?)", want.items())
+        return self._backend
+
+    def open_backend(self) -> VectorIndex | None:
+        """Open the backend as the ledger describes it (no rebuild); None for an empty ledger."""
+        meta = self.meta()
+        if self._backend is None and "dim" in meta:
+            self._backend = self._make_backend(int(meta["dim"]))
         return self._backend
 
     @property
@@ -194,7 +209,7 @@ class Library:
         rows = self._conn.execute("SELECT id, path, size, mtime_ns, n_frames FROM videos")
         return [(int(i), Path(os.fsdecode(p)), int(s), int(m), int(n)) for i, p, s, m, n in rows]
 
-    def stats(self) -> dict[str, object]:
+    def stats(self) -> dict[str, Any]:
         """What is indexed: videos, frames, bytes on disk, keys and backend."""
         n_videos, n_frames = self._conn.execute(
             "SELECT COUNT(*), COALESCE(SUM(n_frames), 0) FROM videos"
@@ -218,8 +233,9 @@ class Library:
         ids = [int(v) for v in video_ids]
         if not ids:
             return
-        if self._backend is not None:
-            self._backend.remove(ids)
+        backend = self.open_backend()
+        if backend is not None:
+            backend.remove(ids)
         with self._conn:
             self._conn.executemany("DELETE FROM videos WHERE id=?", [(v,) for v in ids])
             self._conn.executemany("DELETE FROM found WHERE video=?", [(v,) for v in ids])
@@ -238,15 +254,19 @@ class Library:
 
     def _lookup(self, files: Sequence[FileLike]) -> tuple[list[int | None], list[int]]:
         """Ids of unchanged files (None for new ones) and the ids of changed files."""
+        # a video without stored results was never fully searched (a cancelled scan): again
         known = {
-            os.fsencode(p): (int(i), int(s), int(m))
-            for i, p, s, m in self._conn.execute("SELECT id, path, size, mtime_ns FROM videos")
+            os.fsencode(p): (int(i), int(s), int(m), bool(done))
+            for i, p, s, m, done in self._conn.execute(
+                "SELECT v.id, v.path, v.size, v.mtime_ns, f.video IS NOT NULL "
+                "FROM videos v LEFT JOIN found f ON f.video = v.id"
+            )
         }
         ids: list[int | None] = []
         changed: list[int] = []
         for f in files:
             hit = known.get(os.fsencode(f.path))
-            if hit is not None and (hit[1], hit[2]) == (f.size, f.mtime_ns):
+            if hit is not None and (hit[1], hit[2], hit[3]) == (f.size, f.mtime_ns, True):
                 ids.append(hit[0])
             else:
                 ids.append(None)
@@ -475,6 +495,30 @@ class Library:
         self.close()
 
 
+def _tag(uri: str) -> str:
+    return "" if backend_kind(uri) == "local" else "-milvus-" + _digest(milvus_uri(uri))[:8]
+
+
+def find_libraries(folder: Path, uri: str = "local") -> list[Library]:
+    """Every library index of ``folder`` on this backend (one per feature key), opened."""
+    tag = _tag(uri)
+    found = []
+    for path in sorted(folder.glob("library-*.sqlite3")):
+        stem = path.name[len("library-") : -len(".sqlite3")]
+        if stem[16:] != tag:
+            continue
+        conn = sqlite3.connect(str(path), timeout=10)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key='feature_key'").fetchone()
+        except sqlite3.DatabaseError:
+            row = None
+        finally:
+            conn.close()
+        if row is not None:
+            found.append(open_library(folder, str(row[0]), uri))
+    return found
+
+
 def open_library(folder: Path | None, feature_key: str, uri: str = "local") -> Library:
     """Open (or create) the library index of ``feature_key``.
 
@@ -489,8 +533,7 @@ def open_library(folder: Path | None, feature_key: str, uri: str = "local") -> L
     ledger_path: Path | None = None
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
-        tag = "" if kind == "local" else "-milvus-" + _digest(milvus_uri(uri))[:8]
-        ledger_path = folder / f"library-{digest}{tag}.sqlite3"
+        ledger_path = folder / f"library-{digest}{_tag(uri)}.sqlite3"
     conn = sqlite3.connect(
         str(ledger_path) if ledger_path else ":memory:", timeout=10, check_same_thread=False
     )
