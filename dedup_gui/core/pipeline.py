@@ -197,6 +197,8 @@ def scan(
                 zoomer=zoomer,
                 library=library,
             )
+        # inside the match stage: the library index's add, search and answer
+        timer.seconds.update({f"match.{k}": round(v, 3) for k, v in library.seconds.items()})
         counts["groups"] = len(groups)
         counts["duplicates"] = sum(len(g.members) - 1 for g in groups)
     except Cancelled:

@@ -110,8 +110,9 @@ class LocalIndex:
             if size:
                 parts.append(faiss.rev_swig_ptr(inv.get_ids(lst), size).copy())
         ids = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
-        vecs = np.stack([ivf.reconstruct(int(i)) for i in ids]) if len(ids) else None
-        return ids, vecs if vecs is not None else np.zeros((0, self.dim), np.float32)
+        if not len(ids):
+            return ids, np.zeros((0, self.dim), np.float32)
+        return ids, ivf.reconstruct_batch(ids)
 
     def _rebuild_ivf(self, ids: np.ndarray, vecs: np.ndarray) -> None:
         import faiss
