@@ -272,6 +272,14 @@ def build_parser() -> argparse.ArgumentParser:
         "a Milvus Lite file ./x.db (pip install 'dedup-gui[milvus]')",
     )
     e.add_argument(
+        "--memory-budget",
+        type=_size,
+        default=_DEF.memory_budget,
+        metavar="SIZE",
+        help="memory for the region vectors refinement holds, made for candidate pairs only "
+        "(default 1G, fits an 8 GB laptop; e.g. 512M, 4G)",
+    )
+    e.add_argument(
         "--retry-failed",
         action="store_true",
         help="retry files that failed to decode in earlier scans",
@@ -336,6 +344,7 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
         decoder=args.decoder,
         min_duration=args.min_duration,
         index=args.index,
+        memory_budget=args.memory_budget,
     )
 
 

@@ -8,6 +8,7 @@ features.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from dataclasses import replace
 
 import numpy as np
@@ -80,6 +81,79 @@ def prepare_videos(
         _view(i, f, f.regions, f.thumbs, durations[i], whitening) for i, f in enumerate(feats)
     ]
     return prepared, [p.vectors for p in prepared]
+
+
+class LazyViews:
+    """Prepared views of a scan's videos, made when a pair needs them, kept in an LRU.
+
+    Whitened float32 regions take about twice the memory of the cached float16 features;
+    holding them for every video of a large library does not fit a laptop. Views are made on
+    first use and the least recently used are dropped when the views held exceed
+    ``budget`` bytes (the last one made is always kept).
+
+    Args:
+        feats: The videos' features.
+        durations: Seconds per video.
+        whitening: The per-scan whitening.
+        weights: Per video, the evidence weight of each informative frame (shared with the
+            views made, as :func:`prepare_videos` shares them).
+        budget: Bytes of views to keep.
+        full: Make the whole-frame views of videos shown in a canvas (None for the others).
+    """
+
+    def __init__(
+        self,
+        feats: list[VideoFeatures],
+        durations: list[float],
+        whitening: similarity.Whitening,
+        weights: list[np.ndarray],
+        budget: int,
+        full: bool = False,
+    ) -> None:
+        self._feats = feats
+        self._durations = durations
+        self._whitening = whitening
+        self._weights = weights
+        self._budget = budget
+        self._full = full
+        self._held: OrderedDict[int, Prepared | None] = OrderedDict()
+        self._bytes = 0
+        self.made = 0
+
+    def __len__(self) -> int:
+        return len(self._feats)
+
+    def __getitem__(self, i: int) -> Prepared | None:
+        if i in self._held:
+            self._held.move_to_end(i)
+            return self._held[i]
+        f = self._feats[i]
+        view: Prepared | None
+        if not self._full:
+            view = _view(i, f, f.regions, f.thumbs, self._durations[i], self._whitening,
+                         self._weights[i])  # fmt: skip
+        elif f.full_regions is None or f.full_thumbs is None:
+            view = None
+        else:
+            view = _view(i, f, f.full_regions, f.full_thumbs, self._durations[i],
+                         self._whitening, self._weights[i])  # fmt: skip
+        self.made += 1
+        self._held[i] = view
+        self._bytes += _nbytes(view)
+        while self._bytes > self._budget and len(self._held) > 1:
+            _, old = self._held.popitem(last=False)
+            self._bytes -= _nbytes(old)
+        return view
+
+    def main(self, i: int) -> Prepared:
+        """The picture view of video ``i`` (never None)."""
+        view = self[i]
+        assert view is not None
+        return view
+
+
+def _nbytes(p: Prepared | None) -> int:
+    return 0 if p is None else p.regions.nbytes + p.vectors.nbytes + p.thumbs.nbytes + 256
 
 
 def prepare_full_views(
@@ -171,8 +245,6 @@ def match(
         whitening = similarity.fit_whitening([f.regions[f.informative] for f in feats], prior)
     else:
         whitening = similarity.Whitening.identity(feats[0].regions.shape[-1] if feats else 1)
-    prepared, _ = prepare_videos(feats, durations, whitening)
-    full = prepare_full_views(feats, prepared, whitening)
     token.raise_if_cancelled()
     own_library = library is None
     lib = library if library is not None else open_library(None, "")
@@ -191,10 +263,15 @@ def match(
     finally:
         if own_library:
             lib.close()
+    weights = [np.ones(int(f.informative.sum()), np.float32) for f in feats]
     if mo.suppress_common:
         limit = max(COMMON_VIDEOS, COMMON_SHARE * len(units))
-        for p, common in zip(prepared, neigh.commonness, strict=True):
-            p.weights[:] = common_weight(common[: len(p.weights)], limit)
+        for w, common in zip(weights, neigh.commonness, strict=True):
+            w[:] = common_weight(common[: len(w)], limit)
+    # views for refinement are made for the videos of candidate pairs only, within the budget
+    budget = options.memory_budget // 2
+    prepared = LazyViews(feats, durations, whitening, weights, budget)
+    full = LazyViews(feats, durations, whitening, weights, budget, full=True)
     candidates = {pair: 1.0 - best for pair, (_, best) in neigh.pairs.items()}
     tolerance = None if mo.partial else mo.duration_tolerance
     clusters = cluster(len(units), candidates, 1.0 - CANDIDATE_SIM, durations, tolerance)
@@ -208,7 +285,9 @@ def match(
         if k % 16 == 0:
             token.raise_if_cancelled()
             progress.update(k, len(clusters.pairs))
-        matches.append(views.compare_views(prepared[a], prepared[b], full[a], full[b], feats, mo))
+        matches.append(
+            views.compare_views(prepared.main(a), prepared.main(b), full[a], full[b], feats, mo)
+        )
     progress.update(len(clusters.pairs), len(clusters.pairs))
     if mo.rotation and rotator is not None:
         matches = _match_rotated(
@@ -228,13 +307,14 @@ def match(
     if mo.zoom and zoomer is not None:
         matches = _match_zoomed(units, prepared, whitening, matches, durations, mo, zoomer, token)
         counts["zoomed_videos"] = zoomer.computed
+    counts["prepared_views"] = prepared.made + full.made
     groups = build_groups(units, matches, mo.threshold, mo.partial)
     return matches, groups
 
 
 def _match_zoomed(
     units: list[Unit],
-    prepared: list[Prepared],
+    prepared: LazyViews,
     whitening: similarity.Whitening,
     matches: list[PairMatch],
     durations: list[float],
@@ -260,7 +340,8 @@ def _match_zoomed(
             for view in found or []:
                 (p,), _ = prepare_videos([view], [durations[x]], whitening)
                 p = replace(p, index=x)
-                r = compare(p, prepared[y], mo) if x < y else compare(prepared[y], p, mo)
+                py = prepared.main(y)
+                r = compare(p, py, mo) if x < y else compare(py, p, mo)
                 if r.accepted(mo.threshold, mo.partial) and (
                     not best.accepted(mo.threshold, mo.partial)
                     or r.score(mo.partial) > best.score(mo.partial)
@@ -273,8 +354,8 @@ def _match_zoomed(
 def _match_rotated(
     units: list[Unit],
     feats: list[VideoFeatures],
-    prepared: list[Prepared],
-    whole: list[Prepared | None],
+    prepared: LazyViews,
+    whole: LazyViews,
     whitening: similarity.Whitening,
     matches: list[PairMatch],
     durations: list[float],
@@ -307,7 +388,7 @@ def _match_rotated(
         if turned is None:
             continue
         (prep,), _ = prepare_videos([turned], [durations[a]], whitening)
-        other = whole[b] or prepared[b]  # whole frames on both sides
+        other = whole[b] or prepared.main(b)  # whole frames on both sides
         m = compare(replace(prep, index=a), other, full)
         if not m.accepted(full.threshold, False):
             continue
