@@ -516,6 +516,12 @@ def run_cache(args: argparse.Namespace) -> int:
             p = Path(folder) / (CACHE_FILE + suffix)
             if p.exists():
                 p.unlink()
+        # the library index is built from the cached features: it goes with them
+        for p in Path(folder).glob("library-*") if Path(folder).is_dir() else []:
+            if p.is_file() and p.name.endswith(
+                (".sqlite3", ".sqlite3-wal", ".sqlite3-shm", ".faiss")
+            ):
+                p.unlink()
         print(f"cleared {folder}")
         return EXIT_OK
     with FeatureCache.open(folder) as cache:

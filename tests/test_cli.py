@@ -125,3 +125,6 @@ def test_library_shows_the_index_and_prunes_missing_files(small_lib, tmp_path):
     assert p.returncode == 0 and "no library index" in p.stdout
     p = run("scan", str(lib), "--index", "ftp://x", env_cache=cache)
     assert p.returncode == 2 and "unknown index" in p.stderr
+    assert run("cache", "--cache-dir", str(cache), "--clear", env_cache=cache).returncode == 0
+    p = run("library", "--cache-dir", str(cache), env_cache=cache)
+    assert "no library index" in p.stdout  # cleared with the features it was built from
