@@ -6,11 +6,13 @@
 The synthetic videos follow real feature statistics: the fixed-space frame vectors (the
 library index's space: the recipe's prior whitening) of every video in the feature cache
 ``--cache-dir`` (fill it first: ``python main.py scan ../shared/data/videos --cache-dir
-CACHE``) are clustered (faiss k-means), and a Gaussian (mean, per-dimension spread) is fitted
-per cluster, with the within-video spread measured on the real videos; frame counts follow
-the real ones. Each library then gets planted copies (every frame perturbed) and excerpts (a
-contiguous part, perturbed). Vectors are generated on demand from a per-video seed, so only
-what the index holds stays in memory.
+CACHE``). ``--model global`` (default) fits one Gaussian (full covariance, shrunk) to the real
+videos' centres and gives every synthetic original its own centre; ``--model clusters`` fits
+one per k-means cluster (a denser library of look-alikes). Frames walk around the centre
+with the within-video spread measured on the real videos, 1-3 scenes per video, and frame
+counts follow the real ones. Each library then gets planted copies (every frame perturbed)
+and excerpts (a contiguous part, perturbed). Vectors are generated on demand from a
+per-video seed, so only what the index holds stays in memory.
 
 Per size, in its own process (so peak RSS is that size's): index build s (adding the frame
 vectors), candidate search s (kNN and range search of every frame, the ledger answer),
@@ -53,13 +55,22 @@ REGIONS = 9
 
 @dataclass
 class Model:
-    means: np.ndarray  # (c, d) cluster means
-    spread: np.ndarray  # (c, d) per-dimension spread of video centres around the mean
-    within: float  # frame spread around the video's centre, relative to ``spread``
+    means: np.ndarray  # (c, d) scene means (c = 1 for the global model)
+    factor: np.ndarray  # (c, d, d) draws: mean + z @ factor (a Cholesky factor)
+    within: float  # frame spread around the video's centre, relative to the centres' spread
     frames: np.ndarray  # real frame counts to draw from
+    scale: np.ndarray  # (c, d) per-dimension spread of the centres (for the frame walk)
 
 
-def fit(cache_dir: Path, clusters: int = 32) -> Model:
+def fit(cache_dir: Path, kind: str = "global", clusters: int = 32) -> Model:
+    """Fit the generator to the fixed-space frame vectors of the cached videos.
+
+    ``global``: one Gaussian (full covariance, shrunk) over the real videos' centres: every
+    synthetic original gets its own centre, so the density of look-alikes does not grow with
+    the library beyond what the real spread gives. ``clusters``: a Gaussian per k-means cluster
+    of the real videos (a denser library: every synthetic video resembles one of a few dozen
+    real ones).
+    """
     import sqlite3
 
     import faiss
@@ -75,23 +86,40 @@ def fit(cache_dir: Path, clusters: int = 32) -> Model:
     vids = [matching.index_vectors(decode_features(d), fixed) for _, d in rows]
     vids = [v for v in vids if len(v)]
     allv = np.concatenate(vids).astype(np.float32)
-    km = faiss.Kmeans(allv.shape[1], min(clusters, len(vids) // 2), niter=20, seed=1)
-    km.train(allv)
-    _, lab = km.index.search(np.stack([v.mean(0) for v in vids]).astype(np.float32), 1)
-    centres = np.stack([v.mean(0) for v in vids])
-    spread = np.ones_like(km.centroids) * (centres - km.centroids[lab[:, 0]]).std()
-    for c in range(len(km.centroids)):
-        own = centres[lab[:, 0] == c] - km.centroids[c]
-        if len(own) > 2:
-            spread[c] = own.std(0) + 1e-3
-    within = float(np.mean([(v - v.mean(0)).std() for v in vids])) / float(spread.mean())
+    centres = np.stack([v.mean(0) for v in vids]).astype(np.float64)
+    d = centres.shape[1]
+    if kind == "global":
+        groups = [np.arange(len(vids))]
+    else:
+        km = faiss.Kmeans(d, min(clusters, len(vids) // 4), niter=20, seed=1)
+        km.train(allv)
+        _, lab = km.index.search(centres.astype(np.float32), 1)
+        groups = [np.nonzero(lab[:, 0] == c)[0] for c in range(km.k)]
+        groups = [g for g in groups if len(g) >= 3]
+    means, factors, scales = [], [], []
+    for g in groups:
+        x = centres[g]
+        mu = x.mean(0)
+        cov = np.cov(x.T) if len(g) > 1 else np.eye(d) * 1e-4
+        cov = 0.8 * cov + 0.2 * np.trace(cov) / d * np.eye(d)  # shrunk: few videos, 256 dims
+        means.append(mu)
+        factors.append(np.linalg.cholesky(cov + 1e-9 * np.eye(d)).T)
+        scales.append(np.sqrt(np.diag(cov)))
+    spread = float(np.mean([s.mean() for s in scales]))
+    within = float(np.mean([(v - v.mean(0)).std() for v in vids])) / spread
     frames = np.array([len(v) for v in vids])
     print(
-        f"model: {len(vids)} real videos, {len(allv)} frames, {len(km.centroids)} clusters, "
+        f"model ({kind}): {len(vids)} real videos, {len(allv)} frames, {len(groups)} Gaussians, "
         f"within-video spread {within:.2f}, frames/video {frames.mean():.1f}",
         file=sys.stderr,
     )
-    return Model(km.centroids, spread, within, frames)
+    return Model(
+        np.stack(means).astype(np.float32),
+        np.stack(factors).astype(np.float32),
+        within,
+        frames,
+        np.stack(scales).astype(np.float32),
+    )
 
 
 def _l2(x: np.ndarray) -> np.ndarray:
@@ -137,11 +165,11 @@ class Library:
         scene_of = np.searchsorted(cut, np.arange(n), side="right")
         out = np.empty((n, m.means.shape[1]), np.float32)
         for s, c in enumerate(scenes):
-            centre = m.means[c] + m.spread[c] * rng.standard_normal(m.means.shape[1])
+            centre = m.means[c] + rng.standard_normal(m.means.shape[1]) @ m.factor[c]
             rows = scene_of == s
             walk = np.cumsum(rng.standard_normal((int(rows.sum()), m.means.shape[1])), 0)
             walk /= np.sqrt(np.arange(1, len(walk) + 1))[:, None]
-            out[rows] = centre + m.within * m.spread[c] * walk
+            out[rows] = centre + m.within * m.scale[c] * walk
         return _l2(out)
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019 - a benchmark helper, bounded
@@ -205,8 +233,8 @@ def refine(
 
 
 def run_one(args: argparse.Namespace, size: int) -> dict:
-    model = fit(args.cache_dir)
-    model.spread *= args.spread
+    model = fit(args.cache_dir, args.model)
+    model.factor *= args.spread
     lib = Library(model, size, seed=size)
     uri = "local" if args.backend == "local" else str(Path(args.work) / f"milvus-{size}.db")
     folder = Path(args.work) / f"lib-{size}-{args.backend}"
@@ -365,6 +393,12 @@ def main() -> int:
     ap.add_argument(
         "--spread", type=float, default=1.0, help="scale of the between-video spread (diversity)"
     )
+    ap.add_argument(
+        "--model",
+        choices=["global", "clusters"],
+        default="global",
+        help="one Gaussian over the real videos (default) or one per k-means cluster",
+    )
     ap.add_argument("--work", default="", help="where the indexes go (a temporary folder)")
     ap.add_argument(
         "--exact-upto",
@@ -385,7 +419,7 @@ def main() -> int:
             cmd += ["--cache-dir", str(args.cache_dir), "--backend", args.backend]
             cmd += ["--incremental", str(args.incremental), "--lru", str(args.lru)]
             cmd += ["--refine-max", str(args.refine_max), "--spread", str(args.spread)]
-            cmd += ["--exact-upto", str(args.exact_upto)]
+            cmd += ["--exact-upto", str(args.exact_upto), "--model", args.model]
             p = subprocess.run(cmd, capture_output=True, text=True, check=False)
             if p.returncode:
                 print(p.stderr, file=sys.stderr)
