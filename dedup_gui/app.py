@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import sys
 
-CLI_COMMANDS = {"scan", "find", "cache", "trash", "history", "-h", "--help", "--version"}
+CLI_COMMANDS = {"scan", "find", "cache", "library", "trash", "history", "-h", "--help", "--version"}
 
 
 def main(argv: list[str] | None = None) -> int:

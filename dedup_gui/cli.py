@@ -90,6 +90,17 @@ def _decoder(text: str) -> str:
     )
 
 
+def _index_uri(text: str) -> str:
+    from dedup_gui.core.errors import IndexUnavailable
+    from dedup_gui.core.index.library import backend_kind
+
+    try:
+        backend_kind(text)
+    except IndexUnavailable as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    return text
+
+
 def add_analysis_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags that decide how videos are analysed (shared by ``scan`` and ``find``).
 
@@ -168,6 +179,22 @@ def add_analysis_arguments(parser: argparse.ArgumentParser) -> None:
     )
     e.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     e.add_argument("--cache-dir", type=Path, metavar="DIR", help="feature cache folder")
+    e.add_argument(
+        "--index",
+        type=_index_uri,
+        default="local",
+        metavar="URI",
+        help="library index: local (faiss, beside the cache; default), milvus://HOST:PORT or "
+        "a Milvus Lite file ./x.db (pip install 'dedup-gui[milvus]')",
+    )
+    e.add_argument(
+        "--memory-budget",
+        type=_size,
+        default=_DEF.memory_budget,
+        metavar="SIZE",
+        help="memory for the region vectors refinement holds, made for candidate pairs only "
+        "(default 1G, fits an 8 GB laptop; e.g. 512M, 4G)",
+    )
     e.add_argument(
         "--retry-failed",
         action="store_true",
@@ -272,6 +299,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--clear", action="store_true", help="delete the cache")
     c.add_argument("--forget-failures", action="store_true", help="retry failed files next time")
 
+    lib = sub.add_parser("library", help="show what the library index holds; prune it")
+    lib.add_argument("--cache-dir", type=Path, metavar="DIR", help="feature cache folder")
+    lib.add_argument("--index", type=_index_uri, default="local", metavar="URI", help="as for scan")
+    lib.add_argument("--prune", action="store_true", help="drop entries whose files are gone")
+    lib.add_argument("--json", action="store_true", help="print the figures as JSON")
+
     from dedup_gui import cli_actions
 
     cli_actions.add_parsers(sub)  # trash RESULT.json, history
@@ -322,6 +355,8 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
         file_timeout=args.file_timeout,
         decoder=args.decoder,
         min_duration=args.min_duration,
+        index=args.index,
+        memory_budget=args.memory_budget,
     )
 
 
@@ -493,6 +528,12 @@ def run_cache(args: argparse.Namespace) -> int:
             p = Path(folder) / (CACHE_FILE + suffix)
             if p.exists():
                 p.unlink()
+        # the library index is built from the cached features: it goes with them
+        for p in Path(folder).glob("library-*") if Path(folder).is_dir() else []:
+            if p.is_file() and p.name.endswith(
+                (".sqlite3", ".sqlite3-wal", ".sqlite3-shm", ".faiss")
+            ):
+                p.unlink()
         print(f"cleared {folder}")
         return EXIT_OK
     with FeatureCache.open(folder) as cache:
@@ -500,6 +541,44 @@ def run_cache(args: argparse.Namespace) -> int:
             cache.forget_failures()
         st = cache.stats()
     print(f"{cache.path}: {st['entries']} videos, {st['failures']} failures, {_human(st['bytes'])}")
+    return EXIT_OK
+
+
+def run_library(args: argparse.Namespace) -> int:
+    """The ``library`` command: what is indexed, per feature key; ``--prune``."""
+    import json
+
+    from dedup_gui.core.index.library import find_libraries
+    from dedup_gui.core.library.cache import default_cache_dir
+
+    folder = Path(args.cache_dir or default_cache_dir())
+    report = []
+    try:
+        libraries = find_libraries(folder, args.index) if folder.is_dir() else []
+        for lib in libraries:
+            with lib:
+                lib.open_backend()
+                pruned = [str(p) for p in lib.prune()] if args.prune else []
+                st = lib.stats()
+                st["pruned"] = pruned
+                report.append(st)
+    except ScanError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.json:
+        print(json.dumps(report, indent=1, default=str))
+        return EXIT_OK
+    if not report:
+        print(f"no library index in {folder} ({args.index})")
+    for st in report:
+        print(
+            f"{st['videos']} videos, {st['frames']} frames, {_human(float(st['bytes']))} on disk "
+            f"[{st['backend']}: {st['kind']}] {st['location']}"
+        )
+        print(f"  features: {st['feature_key']}")
+        print(f"  vector space: {st['space']}")
+        if args.prune:
+            print(f"  pruned {len(st['pruned'])} missing files")
     return EXIT_OK
 
 
@@ -517,6 +596,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from dedup_gui import cli_find
 
         return cli_find.run_find(args)
+    if args.command == "library":
+        return run_library(args)
     if args.command in ("trash", "history"):
         from dedup_gui import cli_actions
 

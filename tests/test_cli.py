@@ -166,3 +166,29 @@ def test_find_bad_arguments_exit_2(args, message, tmp_path):
     p = run(*args, env_cache=tmp_path)
     assert p.returncode == 2
     assert message in p.stderr
+
+
+def test_library_shows_the_index_and_prunes_missing_files(small_lib, tmp_path):
+    import shutil
+
+    lib = tmp_path / "lib"
+    shutil.copytree(small_lib, lib)
+    cache = tmp_path / "cache"
+    assert run("scan", str(lib), "-q", env_cache=cache).returncode == 0
+    p = run("library", "--cache-dir", str(cache), env_cache=cache)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("3 videos,") and "local: exact" in p.stdout
+    assert "features: resnet50-augnet" in p.stdout
+    (lib / "b.mp4").unlink()
+    p = run("library", "--cache-dir", str(cache), "--prune", "--json", env_cache=cache)
+    assert p.returncode == 0, p.stderr
+    (st,) = json.loads(p.stdout)
+    assert st["videos"] == 2 and [Path(x).name for x in st["pruned"]] == ["b.mp4"]
+    assert st["index_frames"] == st["frames"] > 0
+    p = run("library", "--cache-dir", str(tmp_path / "empty"), env_cache=cache)
+    assert p.returncode == 0 and "no library index" in p.stdout
+    p = run("scan", str(lib), "--index", "ftp://x", env_cache=cache)
+    assert p.returncode == 2 and "unknown index" in p.stderr
+    assert run("cache", "--cache-dir", str(cache), "--clear", env_cache=cache).returncode == 0
+    p = run("library", "--cache-dir", str(cache), env_cache=cache)
+    assert "no library index" in p.stdout  # cleared with the features it was built from

@@ -7,3 +7,7 @@ class ScanError(RuntimeError):
 
 class DecoderUnavailable(ScanError):
     """The decoder processes cannot start (a broken installation, not a bad file)."""
+
+
+class IndexUnavailable(ScanError):
+    """The library index backend cannot be used (a missing package, an unreachable server)."""

@@ -142,6 +142,11 @@ class ScanOptions:
         file_timeout: Seconds one file may take to decode before it is skipped.
         decoder: Decoder backend name (``pyav`` or ``opencv``).
         min_duration: Videos shorter than this many seconds are left out of the comparison.
+        memory_budget: Bytes the matching stage may hold in whitened region vectors for
+            refinement (made for candidate pairs only, least recently used dropped first).
+            The default fits an 8 GB laptop next to the features of a large library.
+        index: The library index: ``local`` (faiss, beside the feature cache; in memory
+            with the cache off), ``milvus://HOST:PORT`` or a Milvus Lite file ``./x.db``.
     """
 
     discovery: DiscoveryOptions = field(default_factory=DiscoveryOptions)
@@ -155,6 +160,8 @@ class ScanOptions:
     file_timeout: float = 120.0
     decoder: str = "pyav"
     min_duration: float = 0.0
+    index: str = "local"
+    memory_budget: int = 1 << 30
 
     def replace(self, **changes: object) -> ScanOptions:
         """Return a copy with top-level fields changed."""

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from dedup_gui.core.analyse.embed import Embedder
 from dedup_gui.core.analyse.features import extract_features, feature_key
+from dedup_gui.core.index.library import Library, open_library
 from dedup_gui.core.library.cache import FeatureCache
 from dedup_gui.core.match import rotation, zoom
 from dedup_gui.core.match.grouping import Unit
@@ -98,6 +99,7 @@ def scan(
     if cache is None:
         cache = FeatureCache.open(opts.cache_dir) if opts.use_cache else FeatureCache.disabled()
     notices = list(cache.notices)
+    library: Library | None = None
     infos: list[VideoInfo] = []
     groups: list[DuplicateGroup] = []
     cancelled = False
@@ -155,6 +157,11 @@ def scan(
         counts["frames"] = int(sum(f.n_frames for f in feats))
 
         progress.stage("match")
+        # the persistent library index lives beside the feature cache (in memory without one)
+        folder = cache.path.parent if cache.enabled and cache.path else None
+        library = open_library(folder, feature_key(opts, embedder), opts.index)
+        gone = library.prune(root_paths)
+        counts["index_pruned"] = len(gone)
         with (
             timer.stage("match"),
             rotation.Rotator(
@@ -188,7 +195,10 @@ def scan(
                 counts,
                 rotator,
                 zoomer=zoomer,
+                library=library,
             )
+        # inside the match stage: the library index's add, search and answer
+        timer.seconds.update({f"match.{k}": round(v, 3) for k, v in library.seconds.items()})
         counts["groups"] = len(groups)
         counts["duplicates"] = sum(len(g.members) - 1 for g in groups)
     except Cancelled:
@@ -196,6 +206,8 @@ def scan(
         groups = []
         log.info("scan cancelled")
     finally:
+        if library is not None:
+            library.close()
         if own_cache:
             cache.close()
         else:

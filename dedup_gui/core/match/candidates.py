@@ -4,12 +4,17 @@ Every informative frame of every video is searched against all others. Two video
 candidate pair when some of their frames are close; each frame also learns how many *other*
 videos it resembles, which drives the suppression of logos, intros and title cards that many
 unrelated videos share.
+
+The search itself is faiss; everything after it is array work: a (video a, video b) pair is
+one int64 code ``a * n + b``, hits are aggregated with ``np.unique`` and
+``np.maximum.reduceat``, and commonness counts sorted unique (frame, family) codes. The same
+aggregation serves the exact all-against-all :func:`search` here and the incremental library
+index (:mod:`dedup_gui.core.index`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,9 +30,10 @@ class Neighbours:
     """What the kNN search found.
 
     Attributes:
-        pairs: (video_a, video_b) with a < b -> (frames of either video that hit the other,
-            best frame similarity).
-        commonness: Per video, (n_informative,) number of other videos each frame resembles.
+        pairs: (video_a, video_b) with a < b -> (neighbour hits between the two videos, in
+            either direction, and the best frame similarity).
+        commonness: Per video, (n_frames,) number of other video *families* each frame
+            resembles.
     """
 
     pairs: dict[tuple[int, int], tuple[int, float]]
@@ -51,6 +57,123 @@ def _index(dim: int, n: int) -> Any:
 CORE_SHARE = 0.8
 
 
+def knn_hits(
+    query_owner: np.ndarray, sims: np.ndarray, nbr_owner: np.ndarray, k: int, min_sim: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The candidate hits of one batch of kNN results, as flat arrays.
+
+    Per query frame, the first ``k`` neighbours owned by another video (in faiss's order) that
+    are at least ``min_sim`` close.
+
+    Args:
+        query_owner: (q,) video of each query frame.
+        sims: (q, kk) neighbour similarities, best first.
+        nbr_owner: (q, kk) video of each neighbour, -1 for none.
+        k: Neighbours kept per query frame.
+        min_sim: Smallest similarity kept.
+
+    Returns:
+        (query video, other video, similarity) per hit.
+    """
+    other = (nbr_owner >= 0) & (nbr_owner != query_owner[:, None])
+    rank = np.cumsum(other, axis=1)
+    keep = other & (rank <= k) & (sims >= min_sim)
+    rows, cols = np.nonzero(keep)
+    qa = query_owner[rows].astype(np.int64)
+    nb = nbr_owner[rows, cols].astype(np.int64)
+    return qa, nb, sims[rows, cols].astype(np.float32)
+
+
+def aggregate_pairs(
+    a: np.ndarray, b: np.ndarray, sims: np.ndarray, hits: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Hits -> unique (a, b) pairs with their hit count and best similarity.
+
+    Args:
+        a: (h,) first video of each hit (int64, >= 0).
+        b: (h,) second video of each hit.
+        sims: (h,) similarity of each hit.
+        hits: (h,) hits each entry stands for (1 each when None): already aggregated
+            pairs can be merged again.
+
+    Returns:
+        (a, b, n_hits, best) per unique pair, sorted by (a, b).
+    """
+    if len(a) == 0:
+        e = np.zeros(0, np.int64)
+        return e, e, e, np.zeros(0, np.float32)
+    span = int(max(a.max(), b.max())) + 1
+    codes = a.astype(np.int64) * span + b.astype(np.int64)
+    order = np.argsort(codes, kind="stable")
+    codes, sims = codes[order], sims[order]
+    uniq, starts, counts = np.unique(codes, return_index=True, return_counts=True)
+    best = np.maximum.reduceat(sims, starts)
+    if hits is not None:
+        counts = np.add.reduceat(hits[order].astype(np.int64), starts)
+    return uniq // span, uniq % span, counts.astype(np.int64), best
+
+
+def pairs_dict(
+    a: np.ndarray, b: np.ndarray, n: np.ndarray, best: np.ndarray
+) -> dict[tuple[int, int], tuple[int, float]]:
+    """The :attr:`Neighbours.pairs` mapping of aggregated pair arrays."""
+    return {
+        (x, y): (c, s)
+        for x, y, c, s in zip(a.tolist(), b.tolist(), n.tolist(), best.tolist(), strict=True)
+    }
+
+
+def unique_close(frames: np.ndarray, videos: np.ndarray, n_videos: int) -> np.ndarray:
+    """Sorted unique (frame, other video) codes ``frame * n_videos + video``."""
+    return np.unique(frames.astype(np.int64) * n_videos + videos.astype(np.int64))
+
+
+def family_commonness(close: np.ndarray, owner: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Each frame's count of close *families* outside its own.
+
+    A family is a video and its copies (videos that are each other's core, transitively): ten
+    copies of one other video that share this frame are one independent occurrence of it, not
+    ten. A channel intro shared by many different videos stays common; footage two different
+    videos share (a clip in two compilations) does not become common because each has copies.
+
+    Args:
+        close: Sorted unique codes ``frame * n_videos + video`` (:func:`unique_close`): the
+            other videos each frame is close to (never the frame's own video).
+        owner: (n_frames,) video of each frame.
+        sizes: (n_videos,) frames per video that count towards its share (its frame count).
+
+    Returns:
+        (n_frames,) int32 counts.
+    """
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n_videos = len(sizes)
+    out = np.zeros(len(owner), np.int32)
+    if len(close) == 0 or n_videos == 0:
+        return out
+    frame, other = close // n_videos, close % n_videos
+    mine = owner[frame].astype(np.int64)
+    # share of v's frames close to u, per (v, u)
+    vu, counts = np.unique(mine * n_videos + other, return_counts=True)
+    v, u = vu // n_videos, vu % n_videos
+    core = counts / np.maximum(sizes[v], 1) >= CORE_SHARE
+    graph = csr_matrix(
+        (np.ones(int(core.sum()), np.int8), (v[core], u[core])), shape=(n_videos, n_videos)
+    )
+    _, fam = connected_components(graph, directed=False)
+    fam = fam.astype(np.int64)
+    theirs = fam[other]
+    keep = theirs != fam[mine]
+    ff = np.unique(frame[keep] * n_videos + theirs[keep])
+    return np.bincount(ff // n_videos, minlength=len(owner)).astype(np.int32)
+
+
+def split(values: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
+    """Cut a flat per-frame array into per-video arrays."""
+    return np.split(values, np.cumsum(sizes)[:-1]) if sizes else []
+
+
 def search(
     vectors: list[np.ndarray],
     k: int = 24,
@@ -59,11 +182,11 @@ def search(
     token: CancelToken = NEVER_CANCELLED,
     batch: int = 4096,
 ) -> Neighbours:
-    """Search every frame against every other video's frames.
+    """Search every frame against every other video's frames (exact, all against all).
 
-    A frame's commonness counts the other videos it resembles, leaving out the video's *core*
-    (videos that share most of its frames: its copies). What remains are unrelated videos that
-    share this one frame: a channel intro, a logo, a title card.
+    A frame's commonness counts the other video families it resembles, leaving out the video's
+    *core* (videos that share most of its frames: its copies). What remains are unrelated
+    videos that share this one frame: a channel intro, a logo, a title card.
 
     Args:
         vectors: Per video, (n_i, d) whitened L2-normalised vectors of informative frames.
@@ -76,75 +199,37 @@ def search(
     import faiss
 
     sizes = [len(v) for v in vectors]
-    owner = np.repeat(np.arange(len(vectors)), sizes)
-    commonness = [np.zeros(n, np.int32) for n in sizes]
-    pairs: dict[tuple[int, int], tuple[int, float]] = {}
+    n_videos = len(vectors)
+    owner = np.repeat(np.arange(n_videos, dtype=np.int64), sizes)
     total = int(sum(sizes))
     if total == 0:
-        return Neighbours(pairs, commonness)
+        return Neighbours({}, [np.zeros(n, np.int32) for n in sizes])
     allv = np.ascontiguousarray(np.concatenate(vectors).astype(np.float32))
     index = _index(allv.shape[1], total)
     index.add(allv)
     flat = faiss.IndexFlatIP(allv.shape[1])  # range search (commonness) on the CPU index
     flat.add(allv)
     kk = min(total, k + max(sizes))  # room for the query video's own frames
-    hits: dict[tuple[int, int], list[float]] = defaultdict(list)
-    close_sets: list[np.ndarray] = []  # per frame (global order): other videos close to it
+    hit_a, hit_b, hit_s, close_parts = [], [], [], []
     for lo in range(0, total, batch):
         token.raise_if_cancelled()
         hi = min(total, lo + batch)
         sims, ids = index.search(allv[lo:hi], kk)
+        q, o, s = knn_hits(owner[lo:hi], sims, np.where(ids >= 0, owner[ids], -1), k, min_sim)
+        hit_a.append(np.minimum(q, o))
+        hit_b.append(np.maximum(q, o))
+        hit_s.append(s)
         lims, _, close_ids = flat.range_search(allv[lo:hi], common_sim)
-        for row in range(hi - lo):
-            qv = owner[lo + row]
-            close = np.unique(owner[close_ids[lims[row] : lims[row + 1]]])
-            close_sets.append(close[close != qv])
-            valid = ids[row] >= 0
-            nv = owner[ids[row][valid]]
-            ns = sims[row][valid]
-            other = nv != qv
-            nv, ns = nv[other][:k], ns[other][:k]
-            keep = ns >= min_sim
-            for v, s in zip(nv[keep], ns[keep], strict=True):
-                a, b = (qv, v) if qv < v else (v, qv)
-                hits[(int(a), int(b))].append(float(s))
-    for key, sims_list in hits.items():
-        pairs[key] = (len(sims_list), max(sims_list))
-    _commonness(close_sets, sizes, commonness)
+        n_close = (lims[1:] - lims[:-1]).astype(np.int64)
+        rows = np.repeat(np.arange(lo, hi, dtype=np.int64), n_close)
+        cv = owner[close_ids]
+        other = cv != owner[rows]
+        close_parts.append(unique_close(rows[other], cv[other], n_videos))
+    pa, pb, pn, pbest = aggregate_pairs(
+        np.concatenate(hit_a), np.concatenate(hit_b), np.concatenate(hit_s)
+    )
+    close = np.concatenate(close_parts)  # batches cover disjoint frames: still sorted, unique
+    common = family_commonness(close, owner, np.asarray(sizes, np.int64))
+    pairs = pairs_dict(pa, pb, pn, pbest)
     log.info("kNN: %d frames, %d candidate pairs", total, len(pairs))
-    return Neighbours(pairs, commonness)
-
-
-def _commonness(close_sets: list[np.ndarray], sizes: list[int], out: list[np.ndarray]) -> None:
-    """Fill ``out`` with each frame's count of close *families* outside its own.
-
-    A family is a video and its copies (videos that are each other's core, transitively): ten
-    copies of one other video that share this frame are one independent occurrence of it, not
-    ten. A channel intro shared by many different videos stays common; footage two different
-    videos share (a clip in two compilations) does not become common because each has copies.
-    """
-    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
-    share: list[dict[int, float]] = []
-    for v, n in enumerate(sizes):
-        counts: dict[int, int] = defaultdict(int)
-        for close in close_sets[starts[v] : starts[v + 1]]:
-            for u in close.tolist():
-                counts[u] += 1
-        share.append({u: c / max(n, 1) for u, c in counts.items()})
-    family = list(range(len(sizes)))
-
-    def root(v: int) -> int:
-        while family[v] != v:
-            family[v] = family[family[v]]
-            v = family[v]
-        return v
-
-    for v in range(len(sizes)):
-        for u, f in share[v].items():
-            if f >= CORE_SHARE or share[u].get(v, 0) >= CORE_SHARE:
-                family[root(u)] = root(v)
-    fam = np.array([root(v) for v in range(len(sizes))], dtype=np.int64)
-    for v, n in enumerate(sizes):
-        for i, close in enumerate(close_sets[starts[v] : starts[v] + n]):
-            others = fam[close] if len(close) else close
-            out[v][i] = len(set(others.tolist()) - {fam[v]})
+    return Neighbours(pairs, split(common, sizes))

@@ -8,11 +8,12 @@ features.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from dataclasses import replace
 
 import numpy as np
 
-from dedup_gui.core.match import candidates as knn
+from dedup_gui.core.index.library import Library, open_library
 from dedup_gui.core.match import rotation, similarity, views, zoom
 from dedup_gui.core.match.cluster import cluster, durations_compatible
 from dedup_gui.core.match.grouping import Unit, build_groups
@@ -27,8 +28,13 @@ log = logging.getLogger(__name__)
 # common footage (logo, intro, title card): its weight as evidence falls off.
 COMMON_VIDEOS = 4
 COMMON_SHARE = 0.02
-# Candidate pairs: frames closer than this (whitened frame vectors) link two videos.
-CANDIDATE_SIM = 0.35
+# Candidate pairs: frames closer than this link two videos, and frames closer than
+# COMMON_SIM count towards commonness. Both in the library index's fixed space (the recipe's
+# prior whitening; docs/BENCHMARKS.md "Library scale"): there unrelated frames score higher
+# than under the per-scan whitening (whose thresholds were 0.35 and 0.55), and these keep
+# the same margin below the weakest accepted copy and the same share of common frames.
+CANDIDATE_SIM = 0.45
+COMMON_SIM = 0.6
 
 
 def common_weight(common: np.ndarray, limit: float) -> np.ndarray:
@@ -79,6 +85,79 @@ def prepare_videos(
     return prepared, [p.vectors for p in prepared]
 
 
+class LazyViews:
+    """Prepared views of a scan's videos, made when a pair needs them, kept in an LRU.
+
+    Whitened float32 regions take about twice the memory of the cached float16 features;
+    holding them for every video of a large library does not fit a laptop. Views are made on
+    first use and the least recently used are dropped when the views held exceed
+    ``budget`` bytes (the last one made is always kept).
+
+    Args:
+        feats: The videos' features.
+        durations: Seconds per video.
+        whitening: The per-scan whitening.
+        weights: Per video, the evidence weight of each informative frame (shared with the
+            views made, as :func:`prepare_videos` shares them).
+        budget: Bytes of views to keep.
+        full: Make the whole-frame views of videos shown in a canvas (None for the others).
+    """
+
+    def __init__(
+        self,
+        feats: list[VideoFeatures],
+        durations: list[float],
+        whitening: similarity.Whitening,
+        weights: list[np.ndarray],
+        budget: int,
+        full: bool = False,
+    ) -> None:
+        self._feats = feats
+        self._durations = durations
+        self._whitening = whitening
+        self._weights = weights
+        self._budget = budget
+        self._full = full
+        self._held: OrderedDict[int, Prepared | None] = OrderedDict()
+        self._bytes = 0
+        self.made = 0
+
+    def __len__(self) -> int:
+        return len(self._feats)
+
+    def __getitem__(self, i: int) -> Prepared | None:
+        if i in self._held:
+            self._held.move_to_end(i)
+            return self._held[i]
+        f = self._feats[i]
+        view: Prepared | None
+        if not self._full:
+            view = prepare_view(i, f, f.regions, f.thumbs, self._durations[i], self._whitening,
+                         self._weights[i])  # fmt: skip
+        elif f.full_regions is None or f.full_thumbs is None:
+            view = None
+        else:
+            view = prepare_view(i, f, f.full_regions, f.full_thumbs, self._durations[i],
+                         self._whitening, self._weights[i])  # fmt: skip
+        self.made += 1
+        self._held[i] = view
+        self._bytes += _nbytes(view)
+        while self._bytes > self._budget and len(self._held) > 1:
+            _, old = self._held.popitem(last=False)
+            self._bytes -= _nbytes(old)
+        return view
+
+    def main(self, i: int) -> Prepared:
+        """The picture view of video ``i`` (never None)."""
+        view = self[i]
+        assert view is not None
+        return view
+
+
+def _nbytes(p: Prepared | None) -> int:
+    return 0 if p is None else p.regions.nbytes + p.vectors.nbytes + p.thumbs.nbytes + 256
+
+
 def prepare_full_views(
     feats: list[VideoFeatures], prepared: list[Prepared], whitening: similarity.Whitening
 ) -> list[Prepared | None]:
@@ -94,6 +173,43 @@ def prepare_full_views(
     ]
 
 
+def index_space(
+    prior: tuple[np.ndarray, np.ndarray] | None, feats: list[VideoFeatures]
+) -> tuple[str, similarity.Whitening]:
+    """The fixed vector space of the library index: the recipe's prior whitening only.
+
+    The per-scan whitening blends in the library's own statistics, which change from scan to
+    scan; indexed vectors must not. Returns the space's name (stored in the index ledger: a
+    different prior means a rebuild) and its whitening.
+    """
+    if prior is None:
+        dim = feats[0].regions.shape[-1] if feats else 1
+        return f"identity-{dim}", similarity.Whitening.identity(dim)
+    import hashlib
+
+    h = hashlib.sha1(np.ascontiguousarray(prior[0], np.float32).tobytes())
+    h.update(np.ascontiguousarray(prior[1], np.float32).tobytes())
+    return f"prior-{h.hexdigest()[:16]}", similarity.fit_whitening([], prior)
+
+
+def index_vectors(f: VideoFeatures, fixed: similarity.Whitening) -> np.ndarray:
+    """The frame vectors a video is indexed (and searched) with, in the fixed space.
+
+    The informative frames of the picture, then those of the whole frame when the picture
+    sits in a canvas: candidates come from both views.
+    """
+    idx = np.nonzero(f.informative)[0]
+    dim = fixed.matrix.shape[1]
+    if len(idx) == 0:
+        return np.zeros((0, dim), np.float32)
+    views = [f.regions]
+    if f.full_regions is not None and f.full_thumbs is not None:
+        views.append(f.full_regions)
+    return np.concatenate(
+        [similarity._l2(fixed.apply(r[idx]).mean(axis=1)).astype(np.float32) for r in views]
+    )
+
+
 def match(
     units: list[Unit],
     feats: list[VideoFeatures],
@@ -105,8 +221,14 @@ def match(
     rotator: rotation.Rotator | None = None,
     trace: dict[str, object] | None = None,
     zoomer: zoom.Zoomer | None = None,
+    library: Library | None = None,
 ) -> tuple[list[PairMatch], list[DuplicateGroup]]:
     """Candidate search, clustering and refinement over analysed units.
+
+    Candidates and frame commonness come from the library index (``library``: the persistent
+    one of the feature cache; an in-memory one when None), which searches only the videos it
+    has not indexed yet; its vectors live in the recipe's fixed prior space, refinement uses
+    the per-scan whitening.
 
     ``prior`` is the generic whitening prior of the recipe (:meth:`Embedder.prior`), blended
     with the library's own statistics. ``rotator`` supplies turned features for rotated
@@ -125,19 +247,33 @@ def match(
         whitening = similarity.fit_whitening([f.regions[f.informative] for f in feats], prior)
     else:
         whitening = similarity.Whitening.identity(feats[0].regions.shape[-1] if feats else 1)
-    prepared, vectors = prepare_videos(feats, durations, whitening)
-    full = prepare_full_views(feats, prepared, whitening)
     token.raise_if_cancelled()
-    # candidates come from both views of a video shown in a canvas
-    searched = [
-        v if fv is None else np.concatenate([v, fv.vectors])
-        for v, fv in zip(vectors, full, strict=True)
-    ]
-    neigh = knn.search(searched, min_sim=CANDIDATE_SIM, token=token)
+    own_library = library is None
+    lib = library if library is not None else open_library(None, "")
+    try:
+        space, fixed = index_space(prior if mo.whiten else None, feats)
+        neigh = lib.neighbours(
+            [u.rep for u in units],
+            lambda i: index_vectors(feats[i], fixed),
+            space,
+            fixed.matrix.shape[1],
+            min_sim=CANDIDATE_SIM,
+            common_sim=COMMON_SIM,
+            token=token,
+        )
+        counts.update(lib.counts)
+    finally:
+        if own_library:
+            lib.close()
+    weights = [np.ones(int(f.informative.sum()), np.float32) for f in feats]
     if mo.suppress_common:
         limit = max(COMMON_VIDEOS, COMMON_SHARE * len(units))
-        for p, common in zip(prepared, neigh.commonness, strict=True):
-            p.weights[:] = common_weight(common[: len(p.weights)], limit)
+        for w, common in zip(weights, neigh.commonness, strict=True):
+            w[:] = common_weight(common[: len(w)], limit)
+    # views for refinement are made for the videos of candidate pairs only, within the budget
+    budget = options.memory_budget // 2
+    prepared = LazyViews(feats, durations, whitening, weights, budget)
+    full = LazyViews(feats, durations, whitening, weights, budget, full=True)
     candidates = {pair: 1.0 - best for pair, (_, best) in neigh.pairs.items()}
     tolerance = None if mo.partial else mo.duration_tolerance
     clusters = cluster(len(units), candidates, 1.0 - CANDIDATE_SIM, durations, tolerance)
@@ -151,7 +287,9 @@ def match(
         if k % 16 == 0:
             token.raise_if_cancelled()
             progress.update(k, len(clusters.pairs))
-        matches.append(views.compare_views(prepared[a], prepared[b], full[a], full[b], feats, mo))
+        matches.append(
+            views.compare_views(prepared.main(a), prepared.main(b), full[a], full[b], feats, mo)
+        )
     progress.update(len(clusters.pairs), len(clusters.pairs))
     if mo.rotation and rotator is not None:
         matches = _match_rotated(
@@ -171,13 +309,14 @@ def match(
     if mo.zoom and zoomer is not None:
         matches = _match_zoomed(units, prepared, whitening, matches, durations, mo, zoomer, token)
         counts["zoomed_videos"] = zoomer.computed
+    counts["prepared_views"] = prepared.made + full.made
     groups = build_groups(units, matches, mo.threshold, mo.partial)
     return matches, groups
 
 
 def _match_zoomed(
     units: list[Unit],
-    prepared: list[Prepared],
+    prepared: LazyViews,
     whitening: similarity.Whitening,
     matches: list[PairMatch],
     durations: list[float],
@@ -203,7 +342,8 @@ def _match_zoomed(
             for view in found or []:
                 (p,), _ = prepare_videos([view], [durations[x]], whitening)
                 p = replace(p, index=x)
-                r = compare(p, prepared[y], mo) if x < y else compare(prepared[y], p, mo)
+                py = prepared.main(y)
+                r = compare(p, py, mo) if x < y else compare(py, p, mo)
                 if r.accepted(mo.threshold, mo.partial) and (
                     not best.accepted(mo.threshold, mo.partial)
                     or r.score(mo.partial) > best.score(mo.partial)
@@ -216,8 +356,8 @@ def _match_zoomed(
 def _match_rotated(
     units: list[Unit],
     feats: list[VideoFeatures],
-    prepared: list[Prepared],
-    whole: list[Prepared | None],
+    prepared: LazyViews,
+    whole: LazyViews,
     whitening: similarity.Whitening,
     matches: list[PairMatch],
     durations: list[float],
@@ -250,7 +390,7 @@ def _match_rotated(
         if turned is None:
             continue
         (prep,), _ = prepare_videos([turned], [durations[a]], whitening)
-        other = whole[b] or prepared[b]  # whole frames on both sides
+        other = whole[b] or prepared.main(b)  # whole frames on both sides
         m = compare(replace(prep, index=a), other, full)
         if not m.accepted(full.threshold, False):
             continue

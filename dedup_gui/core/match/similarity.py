@@ -104,10 +104,19 @@ def fit_whitening(
     if not vids and prior is None:
         return Whitening.identity(dim or 1)
     if vids:
-        x = np.concatenate(vids).astype(np.float32)
-        if len(x) > max_vectors:
+        total = sum(len(v) for v in vids)
+        if total > max_vectors:
+            # pick the sample's rows first: a large library's vectors are never all copied
             rng = np.random.default_rng(0)
-            x = x[rng.choice(len(x), max_vectors, replace=False)]
+            pick = np.sort(rng.choice(total, max_vectors, replace=False))
+            starts = np.cumsum([0] + [len(v) for v in vids])
+            owner = np.searchsorted(starts, pick, side="right") - 1
+            x = np.empty((max_vectors, vids[0].shape[1]), np.float32)
+            for v in np.unique(owner):
+                rows = owner == v
+                x[rows] = vids[v][pick[rows] - starts[v]]
+        else:
+            x = np.concatenate(vids).astype(np.float32)
         mu_l = x.mean(0, dtype=np.float64)
         xc = x - mu_l.astype(np.float32)
         # one float32 matrix product (a BLAS call that releases the GIL), summed in float64

@@ -1,0 +1,589 @@
+"""The library index: a ledger (SQLite) of indexed videos beside a vector backend.
+
+The ledger remembers, per feature key, each indexed video (a stable int64 id for its path,
+size and mtime_ns) and what its own search found when it was new: its candidate pairs (the
+other video, hits, best similarity) and its close frames (frame, other video) at the
+commonness threshold. Close frames are symmetric, so a new video's range search also adds
+itself to the close frames of the old videos it hits; nothing old is searched again.
+
+A scan (:meth:`Library.neighbours`) then:
+
+1. removes videos whose file changed (same path, other size or mtime) and gives them new ids;
+2. adds the new videos' frame vectors and searches only them (kNN and range search) against
+   the whole index, the new ones included;
+3. answers :class:`~dedup_gui.core.match.candidates.Neighbours` for the videos of this scan
+   from the ledger: stored pairs of unchanged videos, the new pairs, and commonness counted
+   over this scan's videos (families as in :func:`~.candidates.family_commonness`).
+
+Vectors are in a fixed space (the recipe's prior whitening), named in the ledger with the
+feature key, the backend's dimension and :data:`INDEX_VERSION`; a mismatch drops the index
+and the ledger, which are rebuilt from the features of the scan (features come from the
+feature cache, so a rebuild decodes nothing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from dedup_gui.core.errors import IndexUnavailable
+from dedup_gui.core.index.base import FRAME_BITS, VectorIndex, video_of
+from dedup_gui.core.match import candidates as knn
+from dedup_gui.core.progress import NEVER_CANCELLED, CancelToken
+
+log = logging.getLogger(__name__)
+
+INDEX_VERSION = 1
+BATCH = 4096  # query frames per backend call
+CHUNK_VIDEOS = 2000  # new videos whose vectors are in memory at once
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS videos (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    path BLOB NOT NULL UNIQUE,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    n_frames INTEGER NOT NULL,
+    added REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS found (
+    video INTEGER PRIMARY KEY,
+    pair_other BLOB NOT NULL,
+    pair_hits BLOB NOT NULL,
+    pair_best BLOB NOT NULL,
+    close_frame BLOB NOT NULL,
+    close_other BLOB NOT NULL
+);
+"""
+
+
+class FileLike(Protocol):
+    """What the ledger needs of a file (``VideoFile`` and ``VideoInfo`` have it)."""
+
+    @property
+    def path(self) -> Path: ...  # noqa: D102
+
+    @property
+    def size(self) -> int: ...  # noqa: D102
+
+    @property
+    def mtime_ns(self) -> int: ...  # noqa: D102
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """One video's stored search results (see the module docstring)."""
+
+    pair_other: np.ndarray  # int64 video ids
+    pair_hits: np.ndarray  # int32
+    pair_best: np.ndarray  # float32
+    close_frame: np.ndarray  # int32 frame index within this video
+    close_other: np.ndarray  # int64 video ids
+
+    @staticmethod
+    def empty() -> Found:
+        """No results."""
+        e = np.zeros(0, np.int64)
+        return Found(e, np.zeros(0, np.int32), np.zeros(0, np.float32), np.zeros(0, np.int32), e)
+
+
+def _unique_rows(x: np.ndarray) -> np.ndarray:
+    """Unique columns of a (3, m) int64 array, sorted by rows 0, 1, 2 (faster than np.unique)."""
+    if x.shape[1] == 0:
+        return x
+    x = x[:, np.lexsort((x[2], x[1], x[0]))]
+    keep = np.ones(x.shape[1], bool)
+    keep[1:] = np.any(x[:, 1:] != x[:, :-1], axis=0)
+    return x[:, keep]
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def backend_kind(uri: str) -> str:
+    """``local`` for the faiss backend, ``milvus`` for a Milvus server or Milvus Lite file."""
+    if uri in ("", "local", "memory"):
+        return "local"
+    if uri.startswith(("milvus://", "http://", "https://", "tcp://")) or uri.endswith(".db"):
+        return "milvus"
+    raise IndexUnavailable(
+        f"unknown index {uri!r}: use 'local', milvus://HOST:PORT or a Milvus Lite file ending "
+        "in .db"
+    )
+
+
+def milvus_uri(uri: str) -> str:
+    """The pymilvus URI of an ``--index`` value (``milvus://h:p`` -> ``http://h:p``)."""
+    if uri.startswith("milvus://"):
+        return "http://" + uri[len("milvus://") :]
+    if uri.endswith(".db"):
+        return os.path.abspath(uri)
+    return uri
+
+
+class Library:
+    """The ledger and its vector backend; see the module docstring.
+
+    Use :func:`open_library`. One writer: the scanning thread.
+
+    Args:
+        conn: The ledger database (a file, or ``:memory:``).
+        make_backend: Builds the vector backend for a dimension.
+        feature_key: The feature key whose vectors this library holds.
+        uri: The ``--index`` value it was opened with.
+    """
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        make_backend: Callable[[int], VectorIndex],
+        feature_key: str,
+        uri: str,
+        ledger_path: Path | None,
+    ) -> None:
+        self._conn = conn
+        self._make_backend = make_backend
+        self.feature_key = feature_key
+        self.uri = uri
+        self.ledger_path = ledger_path
+        self._backend: VectorIndex | None = None
+        self.counts: dict[str, int] = {}
+        self.seconds: dict[str, float] = {}
+
+    # -- meta ----------------------------------------------------------------------------
+    def meta(self) -> dict[str, str]:
+        """The ledger's metadata record (version, feature key, space, dimension, backend)."""
+        return dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
+
+    def prepare(self, space: str, dim: int, search: str = "") -> VectorIndex:
+        """Open the backend for vectors of ``space``; drop everything that does not fit.
+
+        ``search`` names the search settings (k and thresholds) the stored results were found
+        with: other settings mean other stored results, so a change rebuilds too.
+        """
+        want = {
+            "version": str(INDEX_VERSION),
+            "feature_key": self.feature_key,
+            "space": space,
+            "dim": str(dim),
+            "backend": backend_kind(self.uri),
+            "search": search,
+        }
+        if self._backend is None:
+            self._backend = self._make_backend(dim)
+        have = self.meta()
+        frames = self._conn.execute("SELECT COALESCE(SUM(n_frames), 0) FROM videos").fetchone()[0]
+        if have == want and self._backend.count() != frames:
+            # the vectors and the ledger disagree (a crash between their writes): rebuild
+            log.warning(
+                "library index holds %d frames, its ledger %d", self._backend.count(), frames
+            )
+            have = {}
+            self.counts["index_rebuilt"] = 1
+        if have != want:
+            if have or self._backend.count():
+                log.info("library index does not fit (%s vs %s): rebuilding", have, want)
+                self.counts["index_rebuilt"] = 1
+            self._backend.drop()
+            with self._conn:
+                self._conn.execute("DELETE FROM videos")
+                self._conn.execute("DELETE FROM found")
+                self._conn.execute("DELETE FROM meta")
+                self._conn.executemany("INSERT INTO meta VALUES (?, ?)", want.items())
+        return self._backend
+
+    def open_backend(self) -> VectorIndex | None:
+        """Open the backend as the ledger describes it (no rebuild); None for an empty ledger."""
+        meta = self.meta()
+        if self._backend is None and "dim" in meta:
+            self._backend = self._make_backend(int(meta["dim"]))
+        return self._backend
+
+    @property
+    def backend(self) -> VectorIndex | None:
+        """The vector backend, once :meth:`prepare` has opened it."""
+        return self._backend
+
+    # -- the ledger ----------------------------------------------------------------------
+    def videos(self) -> list[tuple[int, Path, int, int, int]]:
+        """(id, path, size, mtime_ns, n_frames) of every indexed video."""
+        rows = self._conn.execute("SELECT id, path, size, mtime_ns, n_frames FROM videos")
+        return [(int(i), Path(os.fsdecode(p)), int(s), int(m), int(n)) for i, p, s, m, n in rows]
+
+    def stats(self) -> dict[str, Any]:
+        """What is indexed: videos, frames, bytes on disk, keys and backend."""
+        n_videos, n_frames = self._conn.execute(
+            "SELECT COUNT(*), COALESCE(SUM(n_frames), 0) FROM videos"
+        ).fetchone()
+        ledger = self.ledger_path.stat().st_size if self.ledger_path else 0
+        backend = self._backend
+        return {
+            "videos": int(n_videos),
+            "frames": int(n_frames),
+            "index_frames": backend.count() if backend else None,
+            "bytes": ledger + (backend.size_bytes() if backend else 0),
+            "feature_key": self.meta().get("feature_key", self.feature_key),
+            "space": self.meta().get("space", ""),
+            "backend": backend_kind(self.uri),
+            "location": backend.location if backend else self.uri,
+            "kind": backend.describe() if backend else "",
+        }
+
+    def remove(self, video_ids: Sequence[int]) -> None:
+        """Forget videos: their vectors, ledger rows and stored results."""
+        ids = [int(v) for v in video_ids]
+        if not ids:
+            return
+        backend = self.open_backend()
+        if backend is not None:
+            backend.remove(ids)
+        with self._conn:
+            self._conn.executemany("DELETE FROM videos WHERE id=?", [(v,) for v in ids])
+            self._conn.executemany("DELETE FROM found WHERE video=?", [(v,) for v in ids])
+        # references from other videos' results are filtered when read (ids are never reused)
+
+    def prune(self, roots: Iterable[Path] | None = None) -> list[Path]:
+        """Forget indexed videos whose file is gone (only under ``roots`` when given)."""
+        root_list = list(roots) if roots is not None else None
+
+        def under(path: Path) -> bool:
+            return root_list is None or any(path.is_relative_to(r) for r in root_list)
+
+        gone = [(vid, path) for vid, path, *_ in self.videos() if under(path) and not path.exists()]
+        self.remove([vid for vid, _ in gone])
+        return [p for _, p in gone]
+
+    def _lookup(self, files: Sequence[FileLike]) -> tuple[list[int | None], list[int]]:
+        """Ids of unchanged files (None for new ones) and the ids of changed files."""
+        # a video without stored results was never fully searched (a cancelled scan): again
+        known = {
+            os.fsencode(p): (int(i), int(s), int(m), bool(done))
+            for i, p, s, m, done in self._conn.execute(
+                "SELECT v.id, v.path, v.size, v.mtime_ns, f.video IS NOT NULL "
+                "FROM videos v LEFT JOIN found f ON f.video = v.id"
+            )
+        }
+        ids: list[int | None] = []
+        changed: list[int] = []
+        for f in files:
+            hit = known.get(os.fsencode(f.path))
+            if hit is not None and (hit[1], hit[2], hit[3]) == (f.size, f.mtime_ns, True):
+                ids.append(hit[0])
+            else:
+                ids.append(None)
+                if hit is not None:
+                    changed.append(hit[0])
+        return ids, changed
+
+    def _read_found(self, ids: Sequence[int]) -> dict[int, Found]:
+        out: dict[int, Found] = {}
+        wanted = set(ids)
+        for row in self._conn.execute("SELECT * FROM found"):
+            if int(row[0]) in wanted:
+                out[int(row[0])] = Found(
+                    np.frombuffer(row[1], np.int64),
+                    np.frombuffer(row[2], np.int32),
+                    np.frombuffer(row[3], np.float32),
+                    np.frombuffer(row[4], np.int32),
+                    np.frombuffer(row[5], np.int64),
+                )
+        return out
+
+    def _write_found(self, found: dict[int, Found]) -> None:
+        self._conn.executemany(
+            "INSERT OR REPLACE INTO found VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    v,
+                    f.pair_other.astype(np.int64).tobytes(),
+                    f.pair_hits.astype(np.int32).tobytes(),
+                    f.pair_best.astype(np.float32).tobytes(),
+                    f.close_frame.astype(np.int32).tobytes(),
+                    f.close_other.astype(np.int64).tobytes(),
+                )
+                for v, f in found.items()
+            ],
+        )
+
+    # -- the scan ------------------------------------------------------------------------
+    def neighbours(
+        self,
+        files: Sequence[FileLike],
+        vectors_of: Callable[[int], np.ndarray],
+        space: str,
+        dim: int,
+        k: int = 24,
+        min_sim: float = 0.3,
+        common_sim: float = 0.55,
+        token: CancelToken = NEVER_CANCELLED,
+    ) -> knn.Neighbours:
+        """Bring the index up to date with ``files`` and answer their neighbours.
+
+        Args:
+            files: The videos of this scan, in matching order.
+            vectors_of: Frame vectors (fixed space) of ``files[i]``; asked for new videos only.
+            space: Name of the vector space (a mismatch with the ledger rebuilds).
+            dim: Vector dimension.
+            k: Neighbours per frame for candidate pairs.
+            min_sim: A neighbour closer than this makes the two videos a candidate pair.
+            common_sim: A neighbour closer than this counts towards the frame's commonness.
+            token: Checked per batch.
+
+        Returns:
+            Neighbours indexed by position in ``files``.
+        """
+        backend = self.prepare(space, dim, f"k={k},min_sim={min_sim:g},common_sim={common_sim:g}")
+        ids, changed = self._lookup(files)
+        self.remove(changed)
+        new_pos = [i for i, v in enumerate(ids) if v is None]
+        chunks = [new_pos[lo : lo + CHUNK_VIDEOS] for lo in range(0, len(new_pos), CHUNK_VIDEOS)]
+        t0 = time.perf_counter()
+        # first add every new video (a chunk at a time: only a chunk's vectors in memory) ...
+        for chunk in chunks:
+            token.raise_if_cancelled()
+            vecs = [np.ascontiguousarray(vectors_of(i), dtype=np.float32) for i in chunk]
+            now = time.time()
+            with self._conn:
+                for i, v in zip(chunk, vecs, strict=True):
+                    f = files[i]
+                    cur = self._conn.execute(
+                        "INSERT OR REPLACE INTO videos (path, size, mtime_ns, n_frames, added) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        (os.fsencode(f.path), f.size, f.mtime_ns, len(v), now),
+                    )
+                    ids[i] = int(cur.lastrowid or 0)
+            backend.add([int(ids[i] or 0) for i in chunk], vecs)
+        t1 = time.perf_counter()
+        # ... then search them against everything (so the first scan is one all-against-all)
+        for chunk in chunks:
+            vecs = [np.ascontiguousarray(vectors_of(i), dtype=np.float32) for i in chunk]
+            self._search_new(backend, [int(ids[i] or 0) for i in chunk], vecs,
+                             k, min_sim, common_sim, token)  # fmt: skip
+        backend.persist()
+        t2 = time.perf_counter()
+        self.counts["index_added"] = len(new_pos)
+        self.counts["index_removed"] = len(changed)
+        self.counts["index_videos"] = int(
+            self._conn.execute("SELECT COUNT(*) FROM videos").fetchone()[0]
+        )
+        self.counts["index_frames"] = backend.count()
+        answer = self._answer(np.array([int(v or 0) for v in ids], np.int64))
+        self.seconds.update(
+            {
+                "index_add": t1 - t0,
+                "index_search": t2 - t1,
+                "index_answer": time.perf_counter() - t2,
+            }
+        )
+        return answer
+
+    def _search_new(
+        self,
+        backend: VectorIndex,
+        new_ids: list[int],
+        vecs: list[np.ndarray],
+        k: int,
+        min_sim: float,
+        common_sim: float,
+        token: CancelToken,
+    ) -> None:
+        """Search the new videos' frames; store their pairs and close frames (both ways)."""
+        if not new_ids:
+            return
+        sizes = [len(v) for v in vecs]
+        if sum(sizes) == 0:
+            with self._conn:
+                self._write_found({v: Found.empty() for v in new_ids})
+            return
+        allq = np.concatenate(vecs)
+        q_owner = np.repeat(np.array(new_ids, np.int64), sizes)
+        q_frame = np.concatenate([np.arange(n, dtype=np.int32) for n in sizes])
+        kk = min(backend.count(), k + max(sizes))
+        pq: list[np.ndarray] = []
+        po: list[np.ndarray] = []
+        ps: list[np.ndarray] = []
+        cf: list[np.ndarray] = []
+        for lo in range(0, len(allq), BATCH):
+            token.raise_if_cancelled()
+            hi = min(len(allq), lo + BATCH)
+            sims, fids = backend.search(allq[lo:hi], kk)
+            q, o, s = knn.knn_hits(q_owner[lo:hi], sims, video_of(fids), k, min_sim)
+            pq.append(q)
+            po.append(o)
+            ps.append(s)
+            lims, close_ids = backend.range_search(allq[lo:hi], common_sim)
+            rows = np.repeat(np.arange(lo, hi), (lims[1:] - lims[:-1]).astype(np.int64))
+            cvid = video_of(close_ids)
+            other = cvid != q_owner[rows]
+            # this frame is close to that video; and, symmetrically, that frame to this video
+            cf.append(np.stack([q_owner[rows[other]], q_frame[rows[other]], cvid[other]]))
+            theirs = close_ids[other]
+            mask = (1 << FRAME_BITS) - 1
+            cf.append(np.stack([cvid[other], theirs & mask, q_owner[rows[other]]]))
+        a, b, n, best = knn.aggregate_pairs(
+            np.concatenate(pq), np.concatenate(po), np.concatenate(ps)
+        )
+        close = _unique_rows(np.concatenate(cf, axis=1))  # (3, m): video, frame, other
+        touched = np.unique(close[0])
+        fresh = set(new_ids)
+        old = self._read_found([int(v) for v in touched if int(v) not in fresh])
+        found: dict[int, Found] = {}
+        # a is sorted (aggregate_pairs), close[0] too (np.unique along axis 1): slice, no scans
+        for v in np.unique(np.concatenate([touched, np.array(new_ids, np.int64)])).tolist():
+            plo, phi = np.searchsorted(a, [v, v + 1])
+            clo, chi = np.searchsorted(close[0], [v, v + 1])
+            base = old.get(v, Found.empty())
+            is_new = v not in old
+            cframe = np.concatenate([base.close_frame, close[1][clo:chi].astype(np.int32)])
+            cother = np.concatenate([base.close_other, close[2][clo:chi]])
+            if len(cframe):
+                uniq = np.unique(cframe.astype(np.int64) << 40 | cother)
+                cframe, cother = (uniq >> 40).astype(np.int32), uniq & ((1 << 40) - 1)
+            found[v] = Found(
+                b[plo:phi] if is_new else base.pair_other,
+                n[plo:phi].astype(np.int32) if is_new else base.pair_hits,
+                best[plo:phi] if is_new else base.pair_best,
+                cframe,
+                cother,
+            )
+        with self._conn:
+            self._write_found(found)
+
+    def _answer(self, video_ids: np.ndarray) -> knn.Neighbours:
+        """Neighbours of this scan's videos (by position) from the ledger."""
+        n_videos = len(video_ids)
+        sizes_by_id = dict(self._conn.execute("SELECT id, n_frames FROM videos").fetchall())
+        sizes = np.array([int(sizes_by_id.get(int(v), 0)) for v in video_ids], np.int64)
+        if n_videos == 0:
+            return knn.Neighbours({}, [])
+        order = np.argsort(video_ids)
+        sorted_ids = video_ids[order]
+
+        def position(ids: np.ndarray) -> np.ndarray:
+            at = np.clip(np.searchsorted(sorted_ids, ids), 0, n_videos - 1)
+            return np.where(sorted_ids[at] == ids, order[at], -1)
+
+        found = self._read_found(video_ids.tolist())
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        pa, pb, ps, ph, cframe, cvideo = [], [], [], [], [], []
+        for pos, vid in enumerate(video_ids.tolist()):
+            f = found.get(vid)
+            if f is None:
+                continue
+            other = position(f.pair_other)
+            ok = other >= 0
+            pa.append(np.minimum(pos, other[ok]))
+            pb.append(np.maximum(pos, other[ok]))
+            ps.append(f.pair_best[ok])
+            ph.append(f.pair_hits[ok])
+            cother = position(f.close_other)
+            ok = (cother >= 0) & (f.close_frame < sizes[pos])
+            cframe.append(starts[pos] + f.close_frame[ok])
+            cvideo.append(cother[ok])
+        pairs: dict[tuple[int, int], tuple[int, float]] = {}
+        if pa:
+            a, b, n, best = knn.aggregate_pairs(
+                np.concatenate(pa), np.concatenate(pb), np.concatenate(ps), np.concatenate(ph)
+            )
+            pairs = knn.pairs_dict(a, b, n, best)
+        owner = np.repeat(np.arange(n_videos, dtype=np.int64), sizes)
+        close = (
+            knn.unique_close(np.concatenate(cframe), np.concatenate(cvideo), n_videos)
+            if cframe
+            else np.zeros(0, np.int64)
+        )
+        common = knn.family_commonness(close, owner, sizes)
+        log.info("library index: %d videos, %d candidate pairs", n_videos, len(pairs))
+        return knn.Neighbours(pairs, knn.split(common, sizes.tolist()))
+
+    # -- closing -------------------------------------------------------------------------
+    def close(self) -> None:
+        """Persist the backend and close the ledger."""
+        try:
+            if self._backend is not None:
+                self._backend.close()
+        finally:
+            self._conn.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _tag(uri: str) -> str:
+    return "" if backend_kind(uri) == "local" else "-milvus-" + _digest(milvus_uri(uri))[:8]
+
+
+def find_libraries(folder: Path, uri: str = "local") -> list[Library]:
+    """Every library index of ``folder`` on this backend (one per feature key), opened."""
+    tag = _tag(uri)
+    found = []
+    for path in sorted(folder.glob("library-*.sqlite3")):
+        stem = path.name[len("library-") : -len(".sqlite3")]
+        if stem[16:] != tag:
+            continue
+        conn = sqlite3.connect(str(path), timeout=10)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key='feature_key'").fetchone()
+        except sqlite3.DatabaseError:
+            row = None
+        finally:
+            conn.close()
+        if row is not None:
+            found.append(open_library(folder, str(row[0]), uri))
+    return found
+
+
+def open_library(folder: Path | None, feature_key: str, uri: str = "local") -> Library:
+    """Open (or create) the library index of ``feature_key``.
+
+    Args:
+        folder: The feature cache folder (the ledger and a local index file live there), or
+            None for an in-memory library (``--no-cache``).
+        feature_key: Model, recipe and sampling settings; one index per key.
+        uri: ``local`` (faiss), ``milvus://HOST:PORT`` or a Milvus Lite file ``./x.db``.
+    """
+    kind = backend_kind(uri)
+    digest = _digest(feature_key)
+    ledger_path: Path | None = None
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        ledger_path = folder / f"library-{digest}{_tag(uri)}.sqlite3"
+    conn = sqlite3.connect(
+        str(ledger_path) if ledger_path else ":memory:", timeout=10, check_same_thread=False
+    )
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.executescript(_SCHEMA)
+    except sqlite3.DatabaseError:
+        conn.close()
+        if ledger_path is None:
+            raise
+        aside = ledger_path.with_name(f"{ledger_path.name}.bad-{time.strftime('%Y%m%d-%H%M%S')}")
+        os.replace(ledger_path, aside)
+        log.warning("library ledger %s unreadable; set aside as %s", ledger_path, aside.name)
+        return open_library(folder, feature_key, uri)
+
+    def make_backend(dim: int) -> VectorIndex:
+        if kind == "milvus":
+            from dedup_gui.core.index.milvus import MilvusIndex
+
+            return MilvusIndex(milvus_uri(uri), f"dedup_{digest}", dim)
+        from dedup_gui.core.index.local import LocalIndex
+
+        return LocalIndex(dim, folder / f"library-{digest}.faiss" if folder else None)
+
+    return Library(conn, make_backend, feature_key, uri, ledger_path)
