@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dedup_gui.core.match import similarity as sim
+from dedup_gui.core.match.cluster import durations_compatible
 from dedup_gui.core.options import MatchOptions
 from dedup_gui.core.types import GroupKind, MatchEvidence
 
@@ -31,9 +32,13 @@ PARTIAL_SUPPORT = 2
 # Motion evidence counts only where the pictures already agree this much: two long videos
 # that share one clip move the same during it, and that alone is not a duplicate.
 MOTION_MIN_VISUAL = 0.15
-# The coverage of an excerpt must beat the threshold by this much: a clip that shares half
-# its footage with another video is not cut from it.
-PARTIAL_EXTRA = 0.0
+# Two videos of clearly different lengths (beyond the duration tolerance) can only be an
+# excerpt and its source: the shorter one must be contained, this share of it found in the
+# longer one, or it must move as the longer one does there (motion evidence) with at least the
+# threshold's share found. A clip that shares one scene with another compilation is not cut
+# from it.
+EXCERPT_COVER = 0.7
+EXCERPT_MOTION = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +58,7 @@ class PairMatch:
     support_a: int = 0  # frames of B that match along the line (what A's coverage rests on)
     support_b: int = 0  # frames of A that match along the line
     motion_evidence: float | None = None  # set by compare (None: from residual and energy)
+    excerpt: bool = False  # lengths too different for whole copies: only containment counts
 
     def evidence_for(self, reference: int) -> MatchEvidence:
         """Evidence of the *other* file when ``reference`` is the group reference."""
@@ -66,18 +72,31 @@ class PairMatch:
         return sim.motion_score(self.residual, self.energy)
 
     def accepted(self, threshold: float, partial: bool) -> bool:
-        """The duplicate decision: verified, and the deciding score reaches ``threshold``."""
-        return self.verified and self.score(partial) >= threshold
+        """The duplicate decision: verified, and the deciding score reaches ``threshold``.
+
+        For videos of clearly different lengths (:attr:`excerpt`) the shorter one must be
+        contained: its coverage reaches :data:`EXCERPT_COVER`, or the threshold with motion
+        evidence of :data:`EXCERPT_MOTION`.
+        """
+        if not self.verified:
+            return False
+        if partial and self.excerpt:
+            cover = self.partial_score
+            return cover >= max(threshold, EXCERPT_COVER) or (
+                cover >= threshold and self.motion >= max(threshold, EXCERPT_MOTION)
+            )
+        return self.score(partial) >= threshold
 
     def score(self, partial: bool) -> float:
         """The deciding score: visual similarity or motion evidence, whichever is stronger.
 
         The visual similarity is the full-duplicate one, or in partial mode the coverage of
         the shorter video; motion evidence wins for heavy visual edits of the same footage.
+        Between an excerpt and its source (:attr:`excerpt`) only the coverage counts.
         """
-        visual = self.similarity
-        if partial:  # an excerpt must be contained: its coverage is held to a higher bar
-            visual = max(visual, self.partial_score - PARTIAL_EXTRA)
+        if partial and self.excerpt:
+            return self.partial_score
+        visual = max(self.similarity, self.partial_score) if partial else self.similarity
         return max(visual, self.motion)
 
     @property
@@ -220,4 +239,5 @@ def compare(va: Prepared, vb: Prepared, options: MatchOptions) -> PairMatch:
         support_a=support_a,
         support_b=support_b,
         motion_evidence=round(motion, 4),
+        excerpt=not durations_compatible(va.duration, vb.duration, options.duration_tolerance),
     )
