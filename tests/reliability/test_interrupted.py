@@ -52,11 +52,18 @@ def _rows(cache_dir: Path) -> int:
 
 
 def _children(pid: int) -> list[int]:
+    """Child processes of ``pid``, started by any of its threads (decoders start in a thread)."""
+    out: list[int] = []
     try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
     except OSError:
-        return []
-    return [int(x) for x in text.split()]
+        return out
+    for task in tasks:
+        try:
+            out += [int(x) for x in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return out
 
 
 def _alive(pid: int) -> bool:
