@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import time
 
 from dedup_gui.core.options import SamplingOptions
 from dedup_gui.core.scan.discovery import discover
@@ -21,15 +20,12 @@ def _lib(tmp_path, names):
 
 def test_hanging_file_is_skipped_when_its_budget_runs_out(tmp_path):
     files = _lib(tmp_path, ["a.mp4", "hang.mp4", "b.mp4", "c.mp4"])
-    start = time.monotonic()
     with DecodePool("tests.faults:HangingBackend", SamplingOptions(), 2, timeout=2.0) as pool:
         out = {f.path.name: r for f, r in pool.imap(files)}
-    took = time.monotonic() - start
     assert isinstance(out["hang.mp4"], Problem)
     assert out["hang.mp4"].reason == "decoding took longer than the 2 s budget; skipped"
     for name in ("a.mp4", "b.mp4", "c.mp4"):  # the other worker (and the replacement) went on
         assert not isinstance(out[name], Problem), out[name]
-    assert took < 30  # loose: one budget plus process start-ups
     assert not multiprocessing.active_children()
 
 

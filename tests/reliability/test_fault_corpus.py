@@ -7,10 +7,10 @@ their own focused checks (frame budget, memory, orientation).
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -26,7 +26,6 @@ from tests.faults import (
     is_upright,
     matches,
 )
-from tests.reliability.conftest import FAULT_TIMEOUT
 
 
 def _fault_keys() -> list[str]:
@@ -94,8 +93,9 @@ def test_corpus_scan_completes_and_still_finds_the_good_duplicates(corpus_scan):
     # no group mixes two planted groups
     for g in found:
         assert sum(bool(g & p) for p in corpus_scan.corpus.groups) <= 1
-    # the hanging file cost one time budget, not a stuck scan
-    assert corpus_scan.seconds < FAULT_TIMEOUT + 240
+    # the hanging file cost one time budget, not a stuck scan: it is reported as skipped for
+    # its budget and the scan went on to the end (the event, not a wall-clock limit)
+    assert any(re.search(r"longer than the .* budget", p.reason) for p in result.problems)
 
 
 def test_cache_is_consistent_after_the_corpus_scan(corpus_scan):
@@ -123,23 +123,18 @@ def test_cache_is_consistent_after_the_corpus_scan(corpus_scan):
 def test_very_long_video_keeps_the_frame_budget(tmp_path):
     from tests.faults import write_long_still
 
-    start = time.monotonic()
     path = write_long_still(tmp_path / "long.mp4", hours=3.0)
-    made = time.monotonic() - start
     opts = SamplingOptions()
     info = get_backend("pyav").probe(path)
     plan = sampling.plan(info.probe.duration, info.probe.fps, opts, info.keyframe_interval)
     assert plan.strategy is not sampling.Strategy.SEQUENTIAL
     CountingBackend.frames_decoded = 0
-    start = time.monotonic()
     d = decode_file(path, "tests.faults:CountingBackend", opts)
-    took = time.monotonic() - start
     total = info.probe.frame_count
     assert info.probe.duration == pytest.approx(3 * 3600, rel=0.01)
     assert len(d.timestamps) == opts.max_frames  # the budget, not hours of frames
     assert d.timestamps.max() > 0.9 * info.probe.duration  # spread over the whole video
     assert CountingBackend.frames_decoded < total / 10, (CountingBackend.frames_decoded, total)
-    assert made < 30 and took < 30  # loose: cheap to make and cheap to scan
 
 
 def test_8k_video_decodes_under_a_2gib_address_space_cap(corpus):
