@@ -108,3 +108,47 @@ def test_whitening_leans_on_the_prior_for_small_libraries():
     assert np.abs(w_big.mean - 3 * 400 / (400 + sim.PRIOR_VIDEOS)).max() < 0.5
     x = w_big.apply(rng.standard_normal((3, 9, d)))
     assert np.allclose(np.linalg.norm(x, axis=-1), 1.0, atol=1e-4)
+
+
+def _verify_one_view_at_a_time(thumbs_a, thumbs_b, inf_a, inf_b, pairs):
+    """The motion check as a plain loop over (flip, side, zoom, anchor), one view per step."""
+    ta, tb = sim._standardise(thumbs_a), sim._standardise(thumbs_b)
+    bg_a, bg_b = np.median(ta[inf_a], axis=0), np.median(tb[inf_b], axis=0)
+    xa, xb = ta[pairs[:, 0]], tb[pairs[:, 1]]
+    best = None
+    for flip in (False, True):
+        yb = xb[:, :, ::-1] if flip else xb
+        for side in (0, 1):
+            for z in sim.ZOOMS:
+                if side == 1 and z == 1.0:
+                    continue
+                corners = sim.CORNER_ANCHORS if z >= sim.CORNER_MIN_ZOOM else ()
+                for at in sim.ANCHORS + corners if z > 1.0 else sim.ANCHORS:
+                    x, y = (sim._zoom(xa, z, at), yb) if side == 0 else (xa, sim._zoom(yb, z, at))
+                    score = float(np.median(sim._ncc_rows(x, y)))
+                    if best is None or score > best[0]:
+                        best = (score, flip, side, z, at)
+    ncc, flip, side, z, at = best
+    qa = xa - bg_a if side == 1 else sim._zoom(xa - bg_a, z, at)
+    qb = (xb - bg_b)[:, :, ::-1] if flip else xb - bg_b
+    qb = sim._zoom(qb, z, at) if side == 1 else qb
+    resid = float((qa * qb).sum() / (np.sqrt((qa * qa).sum() * (qb * qb).sum()) + 1e-6))
+    return resid, flip, ncc
+
+
+@pytest.mark.parametrize("n", [5, 40, 300])  # 300 aligned pairs: over OpenCV's 128 channels
+def test_batched_motion_check_picks_the_view_a_loop_over_views_picks(n):
+    rng = np.random.default_rng(n)
+    path = [(int(4 + 2 * i) % 24, int(3 * i) % 24) for i in range(n)]
+    a = _thumbs(np.random.default_rng(3), n, path)
+    zoomed = sim._zoom(sim._standardise(a), 1.25, (0.0, 1.0))  # a corner zoom of A, mirrored
+    zoomed = (zoomed - zoomed.min()) / (zoomed.max() - zoomed.min()) * 255
+    b = np.clip(zoomed[:, :, ::-1] + rng.integers(-8, 9, a.shape), 0, 255).astype(np.uint8)
+    inf = np.ones(n, bool)
+    pairs = np.stack([np.arange(n), rng.permutation(n)], 1)  # any order of pairs
+    pairs[: n // 2, 1] = pairs[: n // 2, 0]
+    got = sim.verify(a, b, inf, inf, pairs)
+    resid, flip, ncc = _verify_one_view_at_a_time(a, b, inf, inf, pairs)
+    assert got.flipped == flip
+    assert got.ncc == pytest.approx(ncc, abs=1e-5)
+    assert got.residual == pytest.approx(resid, abs=1e-5)

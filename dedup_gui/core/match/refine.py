@@ -142,14 +142,66 @@ def _range(times: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
     return (float(t.min()), float(t.max()))
 
 
+def hopeless_below(options: MatchOptions) -> float:
+    """Visual scores below which a pair is rejected whatever its verification says.
+
+    Under :data:`MOTION_MIN_VISUAL` motion evidence is not counted, and under the threshold
+    the visual score does not accept: such a pair is neither aligned nor verified.
+    """
+    return min(options.threshold, MOTION_MIN_VISUAL)
+
+
+def _rejected_early(va: Prepared, vb: Prepared, bound_a: float, bound_b: float) -> PairMatch:
+    """A pair whose best possible coverages (``bound_*``) cannot reach :func:`hopeless_below`.
+
+    Its similarity and coverages are those upper bounds, it is not verified and nothing of
+    it matched.
+    """
+
+    def evidence(score: float, compared: int) -> MatchEvidence:
+        return MatchEvidence(score=round(score, 4), kind=GroupKind.NEAR_DUPLICATE,
+                             compared_frames=compared)  # fmt: skip
+
+    similarity = 0.5 * (bound_a + bound_b)
+    return PairMatch(
+        a=va.index,
+        b=vb.index,
+        similarity=round(similarity, 4),
+        coverage_a=round(bound_a, 4),
+        coverage_b=round(bound_b, 4),
+        evidence_a=evidence(similarity, len(vb.times)),
+        evidence_b=evidence(similarity, len(va.times)),
+        verified=False,
+        residual=0.0,
+        energy=0.0,
+        motion_evidence=0.0,
+        excerpt=False,
+    )
+
+
 def compare(va: Prepared, vb: Prepared, options: MatchOptions) -> PairMatch:
-    """Score the pair (va, vb): chamfer matrix, alignment, coverage and verification."""
+    """Score the pair (va, vb): chamfer matrix, alignment, coverage and verification.
+
+    Most candidate pairs of a library are unrelated videos that share a frame or two. Every
+    frame's aligned confidence is at most its best confidence anywhere, so the row and column
+    maxima of the confidence matrix bound both coverages: a pair whose bounds stay under
+    :func:`hopeless_below` is rejected at once, and one whose aligned coverages do is not
+    verified. Both give the decisions a full comparison gives.
+    """
     partial = options.partial
     if options.regions:
         m = sim.frame_similarity(va.regions, vb.regions)
     else:
         m = (va.vectors @ vb.vectors.T).astype(np.float32)
     conf = sim.confidence(m)
+    cut = hopeless_below(options)
+    if conf.size:
+        bound_a = _weighted_mean(conf.max(axis=1), va.weights)
+        bound_b = _weighted_mean(conf.max(axis=0), vb.weights)
+    else:
+        bound_a = bound_b = 0.0
+    if max(bound_a, bound_b) < cut:
+        return _rejected_early(va, vb, bound_a, bound_b)
     if options.temporal:
         al = sim.align(conf, va.times, vb.times, raw=m)
     else:
@@ -162,14 +214,19 @@ def compare(va: Prepared, vb: Prepared, options: MatchOptions) -> PairMatch:
         if len(al.pairs)
         else np.zeros((0, 2), int)
     )
-    ver = sim.verify(
-        va.thumbs,
-        vb.thumbs,
-        _background_mask(va),
-        _background_mask(vb),
-        pairs_full[_own_footage(va, al.pairs[:, 0]) & _own_footage(vb, al.pairs[:, 1])]
-        if len(al.pairs)
-        else pairs_full,
+    checked = max(similarity, cov_a, cov_b) >= cut
+    ver = (
+        sim.verify(
+            va.thumbs,
+            vb.thumbs,
+            _background_mask(va),
+            _background_mask(vb),
+            pairs_full[_own_footage(va, al.pairs[:, 0]) & _own_footage(vb, al.pairs[:, 1])]
+            if len(al.pairs)
+            else pairs_full,
+        )
+        if checked
+        else sim.Verification(0.0, 0.0, 0.0, False, 0.0)
     )
     if not options.verify:
         ver = sim.Verification(ver.residual, ver.energy, -1.0, ver.flipped, ver.ncc)
@@ -233,7 +290,7 @@ def compare(va: Prepared, vb: Prepared, options: MatchOptions) -> PairMatch:
         coverage_b=round(cov_b, 4),
         evidence_a=ev_a,
         evidence_b=ev_b,
-        verified=ver.passed,
+        verified=checked and ver.passed,
         residual=round(ver.residual, 4),
         energy=round(ver.energy, 4),
         support_a=support_a,

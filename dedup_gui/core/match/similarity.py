@@ -287,6 +287,10 @@ def _standardise(t: np.ndarray) -> np.ndarray:
     return (t - t.mean(axis=(1, 2), keepdims=True)) / (t.std(axis=(1, 2), keepdims=True) + 1e-3)
 
 
+# Channels OpenCV resizes in one call (CV_CN_MAX: 512 in OpenCV 4, 128 in OpenCV 5).
+CV_CHANNELS = 128
+
+
 def _zoom(x: np.ndarray, z: float, anchor: tuple[float, float] = (0.5, 0.5)) -> np.ndarray:
     """Zoom by ``z`` of (n, h, w) thumbnails, all frames in one resize call.
 
@@ -300,8 +304,9 @@ def _zoom(x: np.ndarray, z: float, anchor: tuple[float, float] = (0.5, 0.5)) -> 
     ch, cw = round(h / z), round(w / z)
     y0, x0 = round((h - ch) * anchor[0]), round((w - cw) * anchor[1])
     crop = np.ascontiguousarray(np.moveaxis(x[:, y0 : y0 + ch, x0 : x0 + cw], 0, -1))
-    parts = [  # OpenCV resizes up to 512 channels at once
-        cv2.resize(crop[:, :, i : i + 512], (w, h)).reshape(h, w, -1) for i in range(0, n, 512)
+    parts = [
+        cv2.resize(crop[:, :, i : i + CV_CHANNELS], (w, h)).reshape(h, w, -1)
+        for i in range(0, n, CV_CHANNELS)
     ]
     return np.moveaxis(np.concatenate(parts, axis=2), -1, 0)
 
@@ -314,6 +319,78 @@ def _ncc_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return (x * y).sum(1) / (np.sqrt((x * x).sum(1) * (y * y).sum(1)) + 1e-6)
 
 
+def _windows() -> list[tuple[float, tuple[float, float]]]:
+    """The zoomed windows tried, in the order of the search: (zoom, anchor), zoom > 1."""
+    return [
+        (z, at)
+        for z in ZOOMS
+        if z > 1.0
+        for at in ANCHORS + (CORNER_ANCHORS if z >= CORNER_MIN_ZOOM else ())
+    ]
+
+
+def _zoom_windows(x: np.ndarray, windows: list[tuple[float, tuple[float, float]]]) -> np.ndarray:
+    """(len(windows), n, h, w): :func:`_zoom` of ``x`` through every window.
+
+    The windows of one zoom share a crop size, so their crops go through OpenCV as the
+    channels of one image (:data:`CV_CHANNELS` at once): a few resize calls, not one a window.
+    """
+    import cv2
+
+    n, h, w = x.shape
+    out = np.empty((len(windows), n, h, w), np.float32)
+    by_zoom: dict[float, list[int]] = {}
+    for i, (z, _) in enumerate(windows):
+        by_zoom.setdefault(z, []).append(i)
+    for z, rows in by_zoom.items():
+        ch, cw = round(h / z), round(w / z)
+        crops = []
+        for i in rows:
+            ay, ax = windows[i][1]
+            y0, x0 = round((h - ch) * ay), round((w - cw) * ax)
+            crops.append(x[:, y0 : y0 + ch, x0 : x0 + cw])
+        stack = np.ascontiguousarray(np.moveaxis(np.concatenate(crops), 0, -1))  # (ch, cw, m)
+        parts = [
+            cv2.resize(stack[:, :, i : i + CV_CHANNELS], (w, h)).reshape(h, w, -1)
+            for i in range(0, stack.shape[2], CV_CHANNELS)
+        ]
+        zoomed = np.moveaxis(np.concatenate(parts, axis=2), -1, 0).reshape(len(rows), n, h, w)
+        out[rows] = zoomed
+    return out
+
+
+def _unit_rows(x: np.ndarray) -> np.ndarray:
+    """Rows (last two axes flattened) centred and scaled to unit norm: NCC is then a dot."""
+    x = x.reshape(*x.shape[:-2], -1)
+    x = x - x.mean(-1, keepdims=True)
+    return x / (np.sqrt((x * x).sum(-1, keepdims=True)) + 1e-6)
+
+
+# Aligned frame pairs whose zoomed windows are held at once (memory: ~200 KB a pair).
+VERIFY_CHUNK = 256
+
+
+def _window_scores(xa: np.ndarray, xb: np.ndarray) -> np.ndarray:
+    """Median NCC of every (flip, side, zoom, anchor) tried, in the search's order.
+
+    Per flip of B (no, yes): side 0 zooms A (the whole frame, then every window), side 1 zooms
+    B (every window).
+    """
+    windows = _windows()
+    rows: list[np.ndarray] = []
+    for lo in range(0, len(xa), VERIFY_CHUNK):
+        a, b = xa[lo : lo + VERIFY_CHUNK], xb[lo : lo + VERIFY_CHUNK]
+        ua = _unit_rows(np.concatenate([a[None], _zoom_windows(a, windows)]))  # (1+W, k, P)
+        per_flip = []
+        for yb in (b, np.ascontiguousarray(b[:, :, ::-1])):
+            ub = _unit_rows(yb)
+            uzb = _unit_rows(_zoom_windows(yb, windows))
+            per_flip.append(np.einsum("vkp,kp->vk", ua, ub))  # side 0
+            per_flip.append(np.einsum("vkp,kp->vk", uzb, ua[0]))  # side 1
+        rows.append(np.concatenate(per_flip))
+    return np.median(np.concatenate(rows, axis=1), axis=1)
+
+
 def verify(
     thumbs_a: np.ndarray,
     thumbs_b: np.ndarray,
@@ -322,6 +399,11 @@ def verify(
     pairs: np.ndarray,
 ) -> Verification:
     """Correlate what moves in the aligned frames of two videos.
+
+    B is tried as it is and mirrored, A zoomed into and B zoomed into (centred windows, and
+    for the deeper zooms also the corners): the best median correlation of the aligned
+    thumbnails picks the view in which the moving parts (residuals after each video's
+    background) are correlated. All views are scored at once (:func:`_window_scores`).
 
     Args:
         thumbs_a: (na, t, t) uint8 thumbnails of A (all frames).
@@ -342,26 +424,15 @@ def verify(
     bg_b = np.median(tb[inf_b], axis=0) if inf_b.any() else np.zeros(tb.shape[1:], np.float32)
     xa, xb = ta[pairs[:, 0]], tb[pairs[:, 1]]
     ra, rb = xa - bg_a, xb - bg_b
-    best: tuple[float, bool, int, float, tuple[float, float]] | None = None
-    for flip in (False, True):
-        yb = xb[:, :, ::-1] if flip else xb
-        for side in (0, 1):
-            for z in ZOOMS:
-                if side == 1 and z == 1.0:
-                    continue
-                anchors = ANCHORS + (CORNER_ANCHORS if z >= CORNER_MIN_ZOOM else ())
-                for at in anchors if z > 1.0 else ANCHORS:
-                    score = float(
-                        np.median(
-                            _ncc_rows(_zoom(xa, z, at), yb)
-                            if side == 0
-                            else _ncc_rows(xa, _zoom(yb, z, at))
-                        )
-                    )
-                    if best is None or score > best[0]:
-                        best = (score, flip, side, z, at)
-    assert best is not None
-    ncc, flip, side, z, at = best
+    scores = _window_scores(xa, xb)
+    windows = _windows()
+    order = [(False, 0, (1.0, ANCHORS[0]))] + [(False, 0, w) for w in windows]
+    order += [(False, 1, w) for w in windows]
+    order += [(True, 0, (1.0, ANCHORS[0]))] + [(True, 0, w) for w in windows]
+    order += [(True, 1, w) for w in windows]
+    best = int(np.argmax(scores))  # the first best, as a search in that order keeps it
+    flip, side, (z, at) = order[best]
+    ncc = float(scores[best])
     qa = ra if side == 1 else _zoom(ra, z, at)
     qb = rb[:, :, ::-1] if flip else rb
     qb = _zoom(qb, z, at) if side == 1 else qb
