@@ -55,8 +55,9 @@ def test_backend_contract(backend):
     np.testing.assert_array_equal(base.video_of(ids[:, 0]), [13] * 4)  # each frame finds itself
     np.testing.assert_array_equal(ids[:, 0] & (base.MAX_FRAMES - 1), [0, 1, 2, 3])
     assert np.all(sims[:, 0] > 0.99) and np.all(np.diff(sims, axis=1) <= 1e-6)
-    lims, found = backend.range_search(vids[5][:3], 0.9)
+    lims, close, found = backend.range_search(vids[5][:3], 0.9)
     assert lims.shape == (4,)
+    assert close.shape == found.shape and np.all(close >= 0.9) and np.all(close <= 1.01)
     for i in range(3):
         assert list(base.video_of(found[lims[i] : lims[i + 1]])) == [15]
     backend.remove([13, 99])

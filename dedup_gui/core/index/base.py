@@ -53,11 +53,14 @@ class VectorIndex(Protocol):
         """
         ...
 
-    def range_search(self, queries: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    def range_search(
+        self, queries: np.ndarray, threshold: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every frame at least ``threshold`` similar to each query.
 
         Returns:
-            (q + 1,) int64 offsets and the frame ids, query i's in ``ids[lims[i]:lims[i+1]]``.
+            (q + 1,) int64 offsets, the float32 similarities and the int64 frame ids: query
+            i's in ``sims[lims[i]:lims[i+1]]`` and ``ids[lims[i]:lims[i+1]]``, in any order.
         """
         ...
 

@@ -43,7 +43,7 @@ from dedup_gui.core.progress import NEVER_CANCELLED, CancelToken
 log = logging.getLogger(__name__)
 
 INDEX_VERSION = 1
-BATCH = 4096  # query frames per backend call
+BATCH = 2048  # query frames per backend call (their range results are held at once)
 CHUNK_VIDEOS = 2000  # new videos whose vectors are in memory at once
 
 _SCHEMA = """
@@ -409,7 +409,6 @@ class Library:
         allq = np.concatenate(vecs)
         q_owner = np.repeat(np.array(new_ids, np.int64), sizes)
         q_frame = np.concatenate([np.arange(n, dtype=np.int32) for n in sizes])
-        kk = min(backend.count(), k + max(sizes))
         pq: list[np.ndarray] = []
         po: list[np.ndarray] = []
         ps: list[np.ndarray] = []
@@ -417,14 +416,17 @@ class Library:
         for lo in range(0, len(allq), BATCH):
             token.raise_if_cancelled()
             hi = min(len(allq), lo + BATCH)
-            sims, fids = backend.search(allq[lo:hi], kk)
-            q, o, s = knn.knn_hits(q_owner[lo:hi], sims, video_of(fids), k, min_sim)
+            # one range search answers both: the k best hits above min_sim (candidate pairs)
+            # and the frames above common_sim (commonness)
+            lims, sims, found_ids = backend.range_search(allq[lo:hi], min(min_sim, common_sim))
+            fvid = video_of(found_ids)
+            q, o, s = knn.range_hits(q_owner[lo:hi], lims, sims, fvid, k, min_sim)
             pq.append(q)
             po.append(o)
             ps.append(s)
-            lims, close_ids = backend.range_search(allq[lo:hi], common_sim)
-            rows = np.repeat(np.arange(lo, hi), (lims[1:] - lims[:-1]).astype(np.int64))
-            cvid = video_of(close_ids)
+            rows = np.repeat(np.arange(lo, hi), np.diff(lims))
+            close = sims >= common_sim
+            rows, cvid, close_ids = rows[close], fvid[close], found_ids[close]
             other = cvid != q_owner[rows]
             # this frame is close to that video; and, symmetrically, that frame to this video
             cf.append(np.stack([q_owner[rows[other]], q_frame[rows[other]], cvid[other]]))

@@ -175,13 +175,15 @@ class LocalIndex:
         sims, ids = self._index.search(q, k)
         return sims, ids.astype(np.int64)
 
-    def range_search(self, queries: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    def range_search(
+        self, queries: np.ndarray, threshold: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every frame at least ``threshold`` similar to each query."""
         q = np.ascontiguousarray(queries, dtype=np.float32)
         if self._index.ntotal == 0 or len(q) == 0:
-            return np.zeros(len(q) + 1, np.int64), np.zeros(0, np.int64)
-        lims, _, ids = self._index.range_search(q, threshold)
-        return lims.astype(np.int64), ids.astype(np.int64)
+            return np.zeros(len(q) + 1, np.int64), np.zeros(0, np.float32), np.zeros(0, np.int64)
+        lims, sims, ids = self._index.range_search(q, threshold)
+        return lims.astype(np.int64), sims.astype(np.float32), ids.astype(np.int64)
 
     def count(self) -> int:
         """Frames indexed."""

@@ -119,18 +119,22 @@ class MilvusIndex:
                 ids[i, j] = h["pk"]
         return sims, ids
 
-    def range_search(self, queries: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    def range_search(
+        self, queries: np.ndarray, threshold: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every frame more than ``threshold`` similar to each query (capped per query)."""
         lims = np.zeros(len(queries) + 1, np.int64)
         found: list[int] = []
+        sims: list[float] = []
         if len(queries):
             params = {"radius": float(threshold), "range_filter": 1.01}
             for i, hits in enumerate(self._search(queries, RANGE_LIMIT, params)):
                 if len(hits) >= RANGE_LIMIT:
                     log.warning("range search capped at %d frames", RANGE_LIMIT)
                 found.extend(int(h["pk"]) for h in hits)
+                sims.extend(float(h["distance"]) for h in hits)
                 lims[i + 1] = len(found)
-        return lims, np.array(found, np.int64)
+        return lims, np.array(sims, np.float32), np.array(found, np.int64)
 
     def count(self) -> int:
         """Frames in the collection."""

@@ -84,6 +84,44 @@ def knn_hits(
     return qa, nb, sims[rows, cols].astype(np.float32)
 
 
+def range_hits(
+    query_owner: np.ndarray,
+    lims: np.ndarray,
+    sims: np.ndarray,
+    nbr_owner: np.ndarray,
+    k: int,
+    min_sim: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`knn_hits` of range-search results (all neighbours above a radius, any order).
+
+    A range search at ``min_sim`` or below holds every neighbour a kNN search would keep, so
+    one range search answers both the candidate hits and the close frames of commonness.
+
+    Args:
+        query_owner: (q,) video of each query frame.
+        lims: (q + 1,) offsets of each query's results.
+        sims: Similarity of each result.
+        nbr_owner: Video of each result.
+        k: Neighbours kept per query frame.
+        min_sim: Smallest similarity kept.
+
+    Returns:
+        (query video, other video, similarity) per hit, as :func:`knn_hits` returns them.
+    """
+    rows = np.repeat(np.arange(len(query_owner), dtype=np.int64), np.diff(lims))
+    keep = (nbr_owner >= 0) & (nbr_owner != query_owner[rows]) & (sims >= min_sim)
+    rows, s, other = rows[keep], sims[keep], nbr_owner[keep]
+    order = np.lexsort((-s, rows))  # per query frame, best first
+    rows, s, other = rows[order], s[order], other[order]
+    rank = np.arange(len(rows)) - np.searchsorted(rows, rows)
+    top = rank < k
+    return (
+        query_owner[rows[top]].astype(np.int64),
+        other[top].astype(np.int64),
+        s[top].astype(np.float32),
+    )
+
+
 def aggregate_pairs(
     a: np.ndarray, b: np.ndarray, sims: np.ndarray, hits: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
