@@ -292,31 +292,13 @@ CV_CHANNELS = 128
 
 
 def _zoom(x: np.ndarray, z: float, anchor: tuple[float, float] = (0.5, 0.5)) -> np.ndarray:
-    """Zoom by ``z`` of (n, h, w) thumbnails, all frames in one resize call.
+    """Zoom by ``z`` of (n, h, w) thumbnails (:func:`_zoom_windows` with one window).
 
     ``anchor`` places the window: (0.5, 0.5) the centre, (0, 0) the top left corner.
     """
     if z == 1.0 or not len(x):
         return x
-    import cv2
-
-    n, h, w = x.shape
-    ch, cw = round(h / z), round(w / z)
-    y0, x0 = round((h - ch) * anchor[0]), round((w - cw) * anchor[1])
-    crop = np.ascontiguousarray(np.moveaxis(x[:, y0 : y0 + ch, x0 : x0 + cw], 0, -1))
-    parts = [
-        cv2.resize(crop[:, :, i : i + CV_CHANNELS], (w, h)).reshape(h, w, -1)
-        for i in range(0, n, CV_CHANNELS)
-    ]
-    return np.moveaxis(np.concatenate(parts, axis=2), -1, 0)
-
-
-def _ncc_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    x = x.reshape(len(x), -1)
-    y = y.reshape(len(y), -1)
-    x = x - x.mean(1, keepdims=True)
-    y = y - y.mean(1, keepdims=True)
-    return (x * y).sum(1) / (np.sqrt((x * x).sum(1) * (y * y).sum(1)) + 1e-6)
+    return _zoom_windows(x, [(z, anchor)])[0]
 
 
 def _windows() -> list[tuple[float, tuple[float, float]]]:
@@ -370,13 +352,27 @@ def _unit_rows(x: np.ndarray) -> np.ndarray:
 VERIFY_CHUNK = 256
 
 
-def _window_scores(xa: np.ndarray, xb: np.ndarray) -> np.ndarray:
-    """Median NCC of every (flip, side, zoom, anchor) tried, in the search's order.
+View = tuple[bool, int, tuple[float, tuple[float, float]]]  # flip B, side zoomed, window
+
+
+def _views(windows: list[tuple[float, tuple[float, float]]]) -> list[View]:
+    """The views the motion check tries, in the order :func:`_window_scores` scores them.
 
     Per flip of B (no, yes): side 0 zooms A (the whole frame, then every window), side 1 zooms
     B (every window).
     """
-    windows = _windows()
+    views: list[View] = []
+    for flip in (False, True):
+        views.append((flip, 0, (1.0, ANCHORS[0])))
+        views += [(flip, 0, w) for w in windows]
+        views += [(flip, 1, w) for w in windows]
+    return views
+
+
+def _window_scores(
+    xa: np.ndarray, xb: np.ndarray, windows: list[tuple[float, tuple[float, float]]]
+) -> np.ndarray:
+    """Median NCC of aligned thumbnails through every view of :func:`_views`, in its order."""
     rows: list[np.ndarray] = []
     for lo in range(0, len(xa), VERIFY_CHUNK):
         a, b = xa[lo : lo + VERIFY_CHUNK], xb[lo : lo + VERIFY_CHUNK]
@@ -424,14 +420,10 @@ def verify(
     bg_b = np.median(tb[inf_b], axis=0) if inf_b.any() else np.zeros(tb.shape[1:], np.float32)
     xa, xb = ta[pairs[:, 0]], tb[pairs[:, 1]]
     ra, rb = xa - bg_a, xb - bg_b
-    scores = _window_scores(xa, xb)
     windows = _windows()
-    order = [(False, 0, (1.0, ANCHORS[0]))] + [(False, 0, w) for w in windows]
-    order += [(False, 1, w) for w in windows]
-    order += [(True, 0, (1.0, ANCHORS[0]))] + [(True, 0, w) for w in windows]
-    order += [(True, 1, w) for w in windows]
+    scores = _window_scores(xa, xb, windows)
     best = int(np.argmax(scores))  # the first best, as a search in that order keeps it
-    flip, side, (z, at) = order[best]
+    flip, side, (z, at) = _views(windows)[best]
     ncc = float(scores[best])
     qa = ra if side == 1 else _zoom(ra, z, at)
     qb = rb[:, :, ::-1] if flip else rb
