@@ -112,14 +112,15 @@ class ModelOptions:
         device: ``auto`` (CUDA when present, else CPU), ``cpu`` or ``cuda``.
         runtime: ``auto`` (OpenVINO int8 on the CPU, torch on CUDA), ``openvino`` or
             ``torch`` (see :mod:`dedup_gui.core.analyse.runtime`).
-        batch_size: Frames per forward pass. Cancel is checked between batches.
+        batch_size: Frames per call of the runtime (OpenVINO splits it between its inference
+            streams). Cancel is checked between batches.
     """
 
     name: str = "resnet50-augnet"
     weights: Path | None = None
     device: str = "auto"
     runtime: str = "auto"
-    batch_size: int = 8
+    batch_size: int = 16
 
 
 def _default_workers() -> int:

@@ -203,6 +203,10 @@ def _worker_main(conn: mpc.Connection, backend_name: str, options: SamplingOptio
         cv2.setNumThreads(1)
     except ImportError:
         pass
+    if backend_name == "pyav":
+        from dedup_gui.core.scan.decode import pyav_backend
+
+        pyav_backend.set_threads(1)  # one decoder process per core already
     try:
         conn.send(("ready", None))  # a file's time budget starts once the worker is up
     except (BrokenPipeError, OSError):
@@ -291,6 +295,14 @@ class DecodePool:
             slot.proc.kill()
             slot.proc.join(timeout=5)
         slot.conn.close()
+
+    def start(self) -> None:
+        """Start the worker processes now instead of on the first file.
+
+        They import while the caller goes on.
+        """
+        while len(self._slots) < self._n:
+            self._slots.append(self._spawn())
 
     def close(self) -> None:
         """Stop and join every worker (busy ones are killed)."""
