@@ -185,6 +185,8 @@ def scan(
                 token,
             ) as zoomer,
         ):
+            if counts.get("decoded"):
+                zoomer.prestart()  # new videos may bring near misses that need window views
             _, groups = match(
                 units,
                 feats,
@@ -199,6 +201,7 @@ def scan(
             )
         # inside the match stage: the library index's add, search and answer
         timer.seconds.update({f"match.{k}": round(v, 3) for k, v in library.seconds.items()})
+        timer.seconds["match.zoom_views"] = round(zoomer.seconds, 3)
         counts["groups"] = len(groups)
         counts["duplicates"] = sum(len(g.members) - 1 for g in groups)
     except Cancelled:

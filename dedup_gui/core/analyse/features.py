@@ -1,7 +1,8 @@
 """Features stage: probe, decode and embed each file, reading and filling the cache.
 
 Decoding runs in isolated worker processes (:mod:`dedup_gui.core.scan.workers`); embedding
-runs here, in the scanning thread, one video at a time as the workers deliver them. Every
+runs here, in the scanning thread, as the workers deliver videos (the videos already waiting,
+up to :data:`GROUP_FRAMES` frames, in one call). Every
 finished video is written to the cache in batches, so an interrupted scan resumes where it
 stopped.
 """
@@ -15,6 +16,8 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+import numpy as np
 
 from dedup_gui.core.analyse.embed import Embedder
 from dedup_gui.core.library.cache import FeatureCache
@@ -46,23 +49,54 @@ def _still_same(file: VideoFile) -> str | None:
 
 
 def _features(
-    decoded: DecodedVideo, embedder: Embedder, mirror: bool, token: CancelToken
-) -> VideoFeatures:
-    regions, vectors = embedder.embed(decoded.frames, mirror=mirror, token=token)
-    full = None
-    if decoded.full_frames is not None:  # a picture inside a canvas: the whole frame too
-        full, _ = embedder.embed(decoded.full_frames, mirror=mirror, token=token)
-    return VideoFeatures(
-        timestamps=decoded.timestamps,
-        vectors=vectors,
-        regions=regions,
-        thumbs=decoded.thumbs,
-        informative=decoded.informative,
-        crop=decoded.crop,
-        full_regions=full,
-        full_thumbs=decoded.full_thumbs if full is not None else None,
-        full_crop=decoded.full_crop if full is not None else None,
-    )
+    decoded: list[DecodedVideo], embedder: Embedder, mirror: bool, token: CancelToken
+) -> list[VideoFeatures]:
+    """Embed the frames of several videos in one call.
+
+    The inference streams then stay busy to the end of the batch instead of idling at every
+    short video's last frames.
+    """
+    parts: list[np.ndarray] = []
+    for d in decoded:
+        parts.append(d.frames)
+        if d.full_frames is not None:  # a picture inside a canvas: the whole frame too
+            parts.append(d.full_frames)
+    regions, vectors = embedder.embed(np.concatenate(parts), mirror=mirror, token=token)
+    out: list[VideoFeatures] = []
+    pos = 0
+    for d in decoded:
+        n = len(d.frames)
+        own = slice(pos, pos + n)
+        pos += n
+        full = None
+        if d.full_frames is not None:
+            full = regions[pos : pos + len(d.full_frames)]
+            pos += len(d.full_frames)
+        out.append(
+            VideoFeatures(
+                timestamps=d.timestamps,
+                vectors=vectors[own],
+                regions=regions[own],
+                thumbs=d.thumbs,
+                informative=d.informative,
+                crop=d.crop,
+                full_regions=full,
+                full_thumbs=d.full_thumbs if full is not None else None,
+                full_crop=d.full_crop if full is not None else None,
+            )
+        )
+    return out
+
+
+# Frames embedded in one call at most when several decoded videos are waiting.
+GROUP_FRAMES = 48
+
+
+def _frames(result: DecodedVideo | Problem) -> int:
+    """Forward passes a decoded video needs (0 for a problem)."""
+    if isinstance(result, Problem):
+        return 0
+    return len(result.frames) + (0 if result.full_frames is None else len(result.full_frames))
 
 
 class _Prefetch:
@@ -112,9 +146,16 @@ class _Prefetch:
             except queue.Full:
                 continue
 
-    def __enter__(self) -> Iterator[tuple[VideoFile, DecodedVideo | Problem]]:
+    def __enter__(self) -> _Prefetch:
         self._thread.start()
+        return self
+
+    def __iter__(self) -> Iterator[tuple[VideoFile, DecodedVideo | Problem]]:
         return self._iterate()
+
+    def ready(self) -> bool:
+        """Whether a result is waiting (taking it would not block)."""
+        return not self._queue.empty()
 
     def _iterate(self) -> Iterator[tuple[VideoFile, DecodedVideo | Problem]]:
         while True:
@@ -221,31 +262,49 @@ def extract_features(
         seconds["model"] = round(time.perf_counter() - start, 3)
         progress.stage("features")
         progress.update(done, total)
-        for f, result in decoded:
-            # ``done`` counts files finished (stored or failed), never the one in hand: a scan
-            # cancelled after "2 done" has 2 files in the cache
-            progress.update(done, total, str(f.path))
-            done += 1
-            if isinstance(result, Problem):
-                problems.append(result)
-                if "budget" not in result.reason and "vanished" not in result.reason:
-                    cache.put_failure(f, decoder_key, result.reason)
-                continue
-            changed = _still_same(f)
-            if changed is not None:
-                problems.append(Problem(f.path, Stage.DECODE, changed))
+        results = iter(decoded)
+        for first in results:
+            # the videos already decoded, up to GROUP_FRAMES frames, are embedded together
+            group = [first]
+            frames = _frames(first[1])
+            while frames < GROUP_FRAMES and decoded.ready():
+                more = next(results, None)
+                if more is None:
+                    break
+                group.append(more)
+                frames += _frames(more[1])
+            ready: list[tuple[VideoFile, DecodedVideo]] = []
+            for f, result in group:
+                # ``done`` counts files finished (stored or failed), never those in hand: a
+                # scan cancelled after "2 done" has 2 files in the cache
+                progress.update(done, total, str(f.path))
+                if isinstance(result, Problem):
+                    done += 1
+                    problems.append(result)
+                    if "budget" not in result.reason and "vanished" not in result.reason:
+                        cache.put_failure(f, decoder_key, result.reason)
+                    continue
+                changed = _still_same(f)
+                if changed is not None:
+                    done += 1
+                    problems.append(Problem(f.path, Stage.DECODE, changed))
+                    continue
+                ready.append((f, result))
+            if not ready:
                 continue
             token.raise_if_cancelled()
             start = time.perf_counter()
-            feats = _features(result, embedder, options.match.flip, token)
+            feats_of = _features([r for _, r in ready], embedder, options.match.flip, token)
             seconds["embed"] = round(seconds.get("embed", 0.0) + time.perf_counter() - start, 3)
-            seconds["decode"] = round(seconds.get("decode", 0.0) + result.seconds, 3)
-            counts["decoded"] = counts.get("decoded", 0) + 1
-            counts["frames_decoded"] = counts.get("frames_decoded", 0) + feats.n_frames
-            for w in result.warnings:
-                problems.append(Problem(f.path, Stage.DECODE, w, skipped=False))
-            out[f.path] = (result.probe, feats)
-            cache.put(f, key, result.probe, feats, result.warnings)
+            for (f, result), feats in zip(ready, feats_of, strict=True):
+                done += 1
+                seconds["decode"] = round(seconds.get("decode", 0.0) + result.seconds, 3)
+                counts["decoded"] = counts.get("decoded", 0) + 1
+                counts["frames_decoded"] = counts.get("frames_decoded", 0) + feats.n_frames
+                for w in result.warnings:
+                    problems.append(Problem(f.path, Stage.DECODE, w, skipped=False))
+                out[f.path] = (result.probe, feats)
+                cache.put(f, key, result.probe, feats, result.warnings)
         progress.update(done, total)
     cache.commit()
     return out, problems
