@@ -143,3 +143,30 @@ def test_videos_embedded_together_get_the_features_they_get_alone(embedder):
         if got.full_regions is not None:
             assert np.allclose(got.full_regions, alone.full_regions, atol=2e-3)
             assert not np.allclose(got.full_regions, got.regions, atol=2e-2)
+
+
+def test_the_cpu_runtime_loads_without_importing_torch():
+    """Without an NVIDIA driver a scan never waits for torch's import (about 4 s): the device
+    is known to be the CPU and the int8 model, built once, loads through OpenVINO alone."""
+    from dedup_gui.core.analyse import runtime
+
+    if runtime.cuda_driver_present():
+        pytest.skip("an NVIDIA driver is present: torch decides whether CUDA works")
+    if not runtime.openvino_available():
+        pytest.skip("OpenVINO is not installed")
+    # the model in this session's model folder (built there once; building imports torch)
+    runtime._LOADED.clear()
+    Embedder().load(160)
+    code = (
+        "import sys\n"
+        "import numpy as np\n"
+        "from dedup_gui.core.analyse.embed import Embedder\n"
+        "e = Embedder()\n"
+        "e.load(160)\n"
+        "regions, _ = e.embed(np.zeros((2, 160, 160), np.uint8) + 90)\n"
+        "print(e.device, e.runtime_name, regions.shape, 'torch' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
+    ).stdout.split()
+    assert out == ["cpu", "openvino-int8", "(2,", "9,", "256)", "False"], out
