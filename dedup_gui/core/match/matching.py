@@ -281,7 +281,6 @@ def match(
     counts["refined_pairs"] = len(clusters.pairs)
     if trace is not None:
         trace["candidates"] = set(neigh.pairs)
-        trace["hits"] = dict(neigh.pairs)  # (a, b) -> (kNN hits, best frame similarity)
         trace["refined"] = set(clusters.pairs)
     matches: list[PairMatch] = []
     for k, (a, b) in enumerate(clusters.pairs):
