@@ -51,32 +51,22 @@ def _still_same(file: VideoFile) -> str | None:
 def _features(
     decoded: list[DecodedVideo], embedder: Embedder, mirror: bool, token: CancelToken
 ) -> list[VideoFeatures]:
-    """Embed the frames of several videos in one call.
-
-    The inference streams then stay busy to the end of the batch instead of idling at every
-    short video's last frames.
-    """
+    """Embed the frames of several videos in one call (:meth:`Embedder.embed_many`)."""
     parts: list[np.ndarray] = []
     for d in decoded:
         parts.append(d.frames)
         if d.full_frames is not None:  # a picture inside a canvas: the whole frame too
             parts.append(d.full_frames)
-    regions, vectors = embedder.embed(np.concatenate(parts), mirror=mirror, token=token)
+    embedded = iter(embedder.embed_many(parts, mirror=mirror, token=token))
     out: list[VideoFeatures] = []
-    pos = 0
     for d in decoded:
-        n = len(d.frames)
-        own = slice(pos, pos + n)
-        pos += n
-        full = None
-        if d.full_frames is not None:
-            full = regions[pos : pos + len(d.full_frames)]
-            pos += len(d.full_frames)
+        regions, vectors = next(embedded)
+        full = next(embedded)[0] if d.full_frames is not None else None
         out.append(
             VideoFeatures(
                 timestamps=d.timestamps,
-                vectors=vectors[own],
-                regions=regions[own],
+                vectors=vectors,
+                regions=regions,
                 thumbs=d.thumbs,
                 informative=d.informative,
                 crop=d.crop,

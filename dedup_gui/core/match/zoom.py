@@ -142,16 +142,15 @@ class Zoomer:
                     result = _spread(decoded, WINDOW_FRAMES)
                     # every window's frames in one call: the inference streams stay busy
                     shown = [window(result.frames, win, self._size) for win in WINDOWS]
-                    regions, vectors = self._embedder.embed(
-                        np.concatenate(shown), mirror=self._mirror, token=self._token
+                    embedded = self._embedder.embed_many(
+                        shown, mirror=self._mirror, token=self._token
                     )
-                    n = len(result.frames)
                     out = []
-                    for i, (k, frames) in enumerate(zip(keys, shown, strict=True)):
+                    for k, frames, (regions, vectors) in zip(keys, shown, embedded, strict=True):
                         feats = VideoFeatures(
                             timestamps=result.timestamps,
-                            vectors=vectors[i * n : (i + 1) * n],
-                            regions=regions[i * n : (i + 1) * n],
+                            vectors=vectors,
+                            regions=regions,
                             thumbs=np.stack([thumbnail(f) for f in frames]),
                             informative=result.informative,
                             crop=result.crop,
