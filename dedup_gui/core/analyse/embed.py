@@ -229,27 +229,6 @@ class Embedder:
             outs.append(pool_grid(self._runtime.run(eq[i : i + bs])))
         return np.concatenate(outs)
 
-    def embed_many(
-        self,
-        parts: list[np.ndarray],
-        mirror: bool = True,
-        token: CancelToken = NEVER_CANCELLED,
-    ) -> list[tuple[np.ndarray, np.ndarray]]:
-        """:meth:`embed` several frame arrays of one size in one call, each result its own.
-
-        The inference streams then stay busy to the end of the batch instead of idling at the
-        last frames of every short array (a short video, one zoom window).
-        """
-        if not parts:
-            return []
-        regions, vectors = self.embed(np.concatenate(parts), mirror=mirror, token=token)
-        out = []
-        pos = 0
-        for part in parts:
-            out.append((regions[pos : pos + len(part)], vectors[pos : pos + len(part)]))
-            pos += len(part)
-        return out
-
     def embed(
         self, grey: np.ndarray, mirror: bool = True, token: CancelToken = NEVER_CANCELLED
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -286,3 +265,26 @@ class Embedder:
         reg = _l2((regions.reshape(n * r, c) @ proj).reshape(n, r, -1))  # one 2-D product
         vec = _l2(reg.mean(axis=1))
         return reg.astype(np.float16), vec.astype(np.float32)
+
+
+def embed_many(
+    embedder: Embedder,
+    parts: list[np.ndarray],
+    mirror: bool = True,
+    token: CancelToken = NEVER_CANCELLED,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """:meth:`Embedder.embed` several frame arrays of one size in one call, each result its own.
+
+    The inference streams then stay busy to the end of the batch instead of idling at the last
+    frames of every short array (a short video, one zoom window). A function over
+    ``embedder.embed``, so that whatever stands in for the embedder sees the call.
+    """
+    if not parts:
+        return []
+    regions, vectors = embedder.embed(np.concatenate(parts), mirror=mirror, token=token)
+    out = []
+    pos = 0
+    for part in parts:
+        out.append((regions[pos : pos + len(part)], vectors[pos : pos + len(part)]))
+        pos += len(part)
+    return out

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dedup_gui.core.analyse.embed import Embedder
+from dedup_gui.core.analyse.embed import Embedder, embed_many
 from dedup_gui.core.library.cache import FeatureCache
 from dedup_gui.core.options import ScanOptions
 from dedup_gui.core.progress import Cancelled, CancelToken, Progress
@@ -51,13 +51,13 @@ def _still_same(file: VideoFile) -> str | None:
 def _features(
     decoded: list[DecodedVideo], embedder: Embedder, mirror: bool, token: CancelToken
 ) -> list[VideoFeatures]:
-    """Embed the frames of several videos in one call (:meth:`Embedder.embed_many`)."""
+    """Embed the frames of several videos in one call (:func:`.embed.embed_many`)."""
     parts: list[np.ndarray] = []
     for d in decoded:
         parts.append(d.frames)
         if d.full_frames is not None:  # a picture inside a canvas: the whole frame too
             parts.append(d.full_frames)
-    embedded = iter(embedder.embed_many(parts, mirror=mirror, token=token))
+    embedded = iter(embed_many(embedder, parts, mirror=mirror, token=token))
     out: list[VideoFeatures] = []
     for d in decoded:
         regions, vectors = next(embedded)

@@ -22,7 +22,7 @@ from types import TracebackType
 import cv2
 import numpy as np
 
-from dedup_gui.core.analyse.embed import Embedder
+from dedup_gui.core.analyse.embed import Embedder, embed_many
 from dedup_gui.core.library.cache import FeatureCache
 from dedup_gui.core.options import SamplingOptions
 from dedup_gui.core.progress import NEVER_CANCELLED, CancelToken
@@ -142,8 +142,8 @@ class Zoomer:
                     result = _spread(decoded, WINDOW_FRAMES)
                     # every window's frames in one call: the inference streams stay busy
                     shown = [window(result.frames, win, self._size) for win in WINDOWS]
-                    embedded = self._embedder.embed_many(
-                        shown, mirror=self._mirror, token=self._token
+                    embedded = embed_many(
+                        self._embedder, shown, mirror=self._mirror, token=self._token
                     )
                     out = []
                     for k, frames, (regions, vectors) in zip(keys, shown, embedded, strict=True):
