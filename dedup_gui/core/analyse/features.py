@@ -165,6 +165,10 @@ class _Prefetch:
         self._thread.join()
 
 
+# Seconds a cancelled scan waits for a model that is being loaded (not built) to be ready.
+LOAD_WAIT = 30.0
+
+
 def _load_model(embedder: Embedder, size: int, progress: Progress, token: CancelToken) -> None:
     """Make the model ready in a helper thread, so that a cancel is honoured meanwhile.
 
@@ -187,6 +191,11 @@ def _load_model(embedder: Embedder, size: int, progress: Progress, token: Cancel
     threading.Thread(target=run, name="dedup-model-load", daemon=True).start()
     shown = False
     while not done.wait(0.1):
+        if token.cancelled and not building.is_set():
+            # loading a built model takes a second or two: let it finish, so that no native
+            # OpenVINO thread is still starting when the process exits (that aborted the CLI
+            # after Ctrl-C: "terminate called without an active exception")
+            done.wait(LOAD_WAIT)
         token.raise_if_cancelled()
         if building.is_set() and not shown:
             progress.stage("model")  # from the scanning thread, as every progress event
