@@ -42,7 +42,7 @@ from dedup_gui.core.progress import NEVER_CANCELLED, CancelToken
 
 log = logging.getLogger(__name__)
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: per-pair frame covers, views per video
 BATCH = 2048  # query frames per backend call (their range results are held at once)
 CHUNK_VIDEOS = 2000  # new videos whose vectors are in memory at once
 
@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS videos (
     size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL,
     n_frames INTEGER NOT NULL,
+    n_views INTEGER NOT NULL DEFAULT 1,
     added REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS found (
@@ -62,9 +63,12 @@ CREATE TABLE IF NOT EXISTS found (
     pair_hits BLOB NOT NULL,
     pair_best BLOB NOT NULL,
     close_frame BLOB NOT NULL,
-    close_other BLOB NOT NULL
+    close_other BLOB NOT NULL,
+    pair_cover BLOB NOT NULL DEFAULT x''
 );
 """
+# columns an older ledger lacks: such a ledger is dropped and rebuilt
+_REQUIRED = {"videos": {"n_views"}, "found": {"pair_cover"}}
 
 
 class FileLike(Protocol):
@@ -89,12 +93,16 @@ class Found:
     pair_best: np.ndarray  # float32
     close_frame: np.ndarray  # int32 frame index within this video
     close_other: np.ndarray  # int64 video ids
+    # (n_pairs, 2, levels) int32: frames of this video close to the other at each cover
+    # level, then frames of the other close to this one
+    pair_cover: np.ndarray
 
     @staticmethod
-    def empty() -> Found:
+    def empty(levels: int = 0) -> Found:
         """No results."""
         e = np.zeros(0, np.int64)
-        return Found(e, np.zeros(0, np.int32), np.zeros(0, np.float32), np.zeros(0, np.int32), e)
+        return Found(e, np.zeros(0, np.int32), np.zeros(0, np.float32), np.zeros(0, np.int32), e,
+                     np.zeros((0, 2, levels), np.int32))  # fmt: skip
 
 
 def _unique_rows(x: np.ndarray) -> np.ndarray:
@@ -160,6 +168,7 @@ class Library:
         self._backend: VectorIndex | None = None
         self.counts: dict[str, int] = {}
         self.seconds: dict[str, float] = {}
+        self._levels = 0  # cover similarities of the current search (neighbours)
 
     # -- meta ----------------------------------------------------------------------------
     def meta(self) -> dict[str, str]:
@@ -289,7 +298,10 @@ class Library:
     def _read_found(self, ids: Sequence[int]) -> dict[int, Found]:
         out: dict[int, Found] = {}
         wanted = set(ids)
-        for row in self._conn.execute("SELECT * FROM found"):
+        for row in self._conn.execute(
+            "SELECT video, pair_other, pair_hits, pair_best, close_frame, close_other, "
+            "pair_cover FROM found"
+        ):
             if int(row[0]) in wanted:
                 out[int(row[0])] = Found(
                     np.frombuffer(row[1], np.int64),
@@ -297,12 +309,13 @@ class Library:
                     np.frombuffer(row[3], np.float32),
                     np.frombuffer(row[4], np.int32),
                     np.frombuffer(row[5], np.int64),
+                    _cover(row[6], len(row[1]) // 8, self._levels),
                 )
         return out
 
     def _write_found(self, found: dict[int, Found]) -> None:
         self._conn.executemany(
-            "INSERT OR REPLACE INTO found VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO found VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     v,
@@ -311,6 +324,7 @@ class Library:
                     f.pair_best.astype(np.float32).tobytes(),
                     f.close_frame.astype(np.int32).tobytes(),
                     f.close_other.astype(np.int64).tobytes(),
+                    np.ascontiguousarray(f.pair_cover, np.int32).tobytes(),
                 )
                 for v, f in found.items()
             ],
@@ -327,6 +341,8 @@ class Library:
         min_sim: float = 0.3,
         common_sim: float = 0.55,
         token: CancelToken = NEVER_CANCELLED,
+        views_of: Callable[[int], int] | None = None,
+        cover_sims: Sequence[float] = (),
     ) -> knn.Neighbours:
         """Bring the index up to date with ``files`` and answer their neighbours.
 
@@ -339,11 +355,22 @@ class Library:
             min_sim: A neighbour closer than this makes the two videos a candidate pair.
             common_sim: A neighbour closer than this counts towards the frame's commonness.
             token: Checked per batch.
+            views_of: How many views (blocks of its frames) ``vectors_of(i)`` holds; 1 when
+                None. A frame counts once towards a cover, whichever view is close.
+            cover_sims: Similarities (ascending, none below ``min(min_sim, common_sim)``) at
+                which to count each pair's close frames (:attr:`Neighbours.cover`).
 
         Returns:
             Neighbours indexed by position in ``files``.
         """
-        backend = self.prepare(space, dim, f"k={k},min_sim={min_sim:g},common_sim={common_sim:g}")
+        levels = tuple(float(t) for t in cover_sims)
+        if list(levels) != sorted(levels) or (levels and levels[0] < min(min_sim, common_sim)):
+            raise ValueError(f"cover similarities {levels} must ascend from the search radius")
+        self._levels = len(levels)
+        covers = ",".join(f"{t:g}" for t in levels)
+        backend = self.prepare(
+            space, dim, f"k={k},min_sim={min_sim:g},common_sim={common_sim:g},cover={covers}"
+        )
         ids, changed = self._lookup(files)
         self.remove(changed)
         new_pos = [i for i, v in enumerate(ids) if v is None]
@@ -357,19 +384,23 @@ class Library:
             with self._conn:
                 for i, v in zip(chunk, vecs, strict=True):
                     f = files[i]
+                    views = views_of(i) if views_of is not None and len(v) else 1
+                    if len(v) % views:
+                        raise ValueError(f"{len(v)} vectors are not {views} views of {f.path}")
                     cur = self._conn.execute(
-                        "INSERT OR REPLACE INTO videos (path, size, mtime_ns, n_frames, added) "
-                        "VALUES (?, ?, ?, ?, ?)",
-                        (os.fsencode(f.path), f.size, f.mtime_ns, len(v), now),
+                        "INSERT OR REPLACE INTO videos (path, size, mtime_ns, n_frames, n_views, "
+                        "added) VALUES (?, ?, ?, ?, ?, ?)",
+                        (os.fsencode(f.path), f.size, f.mtime_ns, len(v), views, now),
                     )
                     ids[i] = int(cur.lastrowid or 0)
             backend.add([int(ids[i] or 0) for i in chunk], vecs)
         t1 = time.perf_counter()
         # ... then search them against everything (so the first scan is one all-against-all)
+        per_view = self._frames_per_view() if levels else None
         for chunk in chunks:
             vecs = [np.ascontiguousarray(vectors_of(i), dtype=np.float32) for i in chunk]
             self._search_new(backend, [int(ids[i] or 0) for i in chunk], vecs,
-                             k, min_sim, common_sim, token)  # fmt: skip
+                             k, min_sim, common_sim, token, levels, per_view)  # fmt: skip
         backend.persist()
         t2 = time.perf_counter()
         self.counts["index_added"] = len(new_pos)
@@ -388,6 +419,16 @@ class Library:
         )
         return answer
 
+    def _frames_per_view(self) -> tuple[np.ndarray, np.ndarray]:
+        """(sorted video ids, frames per view of each) of every indexed video."""
+        rows = np.array(
+            self._conn.execute(
+                "SELECT id, n_frames / MAX(n_views, 1) FROM videos ORDER BY id"
+            ).fetchall(),
+            np.int64,
+        ).reshape(-1, 2)
+        return rows[:, 0], np.maximum(rows[:, 1], 1)
+
     def _search_new(
         self,
         backend: VectorIndex,
@@ -397,22 +438,38 @@ class Library:
         min_sim: float,
         common_sim: float,
         token: CancelToken,
+        levels: tuple[float, ...] = (),
+        per_view: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> None:
-        """Search the new videos' frames; store their pairs and close frames (both ways)."""
+        """Search the new videos' frames; store their pairs and close frames (both ways).
+
+        With cover ``levels``, also count per pair the frames of each video that have a frame
+        of the other at each level (from the same range search, before the ``k`` cap).
+        """
         if not new_ids:
             return
         sizes = [len(v) for v in vecs]
         if sum(sizes) == 0:
             with self._conn:
-                self._write_found({v: Found.empty() for v in new_ids})
+                self._write_found({v: Found.empty(len(levels)) for v in new_ids})
             return
         allq = np.concatenate(vecs)
         q_owner = np.repeat(np.array(new_ids, np.int64), sizes)
         q_frame = np.concatenate([np.arange(n, dtype=np.int32) for n in sizes])
+        lv = np.asarray(levels, np.float32)
+        if levels:
+            known, fpv = per_view if per_view is not None else self._frames_per_view()
+
+            def frames_per_view(videos: np.ndarray) -> np.ndarray:
+                at = np.clip(np.searchsorted(known, videos), 0, max(len(known) - 1, 0))
+                return np.where(known[at] == videos, fpv[at], 1) if len(known) else videos * 0 + 1
+
+            q_view_frame = q_frame % frames_per_view(q_owner)
         pq: list[np.ndarray] = []
         po: list[np.ndarray] = []
         ps: list[np.ndarray] = []
         cf: list[np.ndarray] = []
+        cv: list[np.ndarray] = []
         for lo in range(0, len(allq), BATCH):
             token.raise_if_cancelled()
             hi = min(len(allq), lo + BATCH)
@@ -433,9 +490,30 @@ class Library:
             theirs = close_ids[other]
             mask = (1 << FRAME_BITS) - 1
             cf.append(np.stack([cvid[other], theirs & mask, q_owner[rows[other]]]))
+            if levels:
+                # close frames at each cover level, both ways, before the k cap
+                rows = np.repeat(np.arange(lo, hi), np.diff(lims))
+                at = (fvid >= 0) & (fvid != q_owner[rows]) & (sims >= lv[0])
+                rows, ov, oid = rows[at], fvid[at], found_ids[at]
+                level = np.searchsorted(lv, sims[at], side="right").astype(np.int64)
+                qv = q_owner[rows]
+                of = (oid & mask) % frames_per_view(ov)
+                cv.append(knn.max_level_rows(np.stack([qv, q_view_frame[rows], ov, level])))
+                cv.append(knn.max_level_rows(np.stack([ov, of, qv, level])))
         a, b, n, best = knn.aggregate_pairs(
             np.concatenate(pq), np.concatenate(po), np.concatenate(ps)
         )
+        if levels:
+            cover_rows = knn.max_level_rows(np.concatenate(cv, axis=1))
+            pair_cover = np.stack(
+                [
+                    knn.cover_counts(cover_rows, a, b, len(levels)),
+                    knn.cover_counts(cover_rows, b, a, len(levels)),
+                ],
+                axis=1,
+            )
+        else:
+            pair_cover = np.zeros((len(a), 2, 0), np.int32)
         close = _unique_rows(np.concatenate(cf, axis=1))  # (3, m): video, frame, other
         touched = np.unique(close[0])
         fresh = set(new_ids)
@@ -445,7 +523,7 @@ class Library:
         for v in np.unique(np.concatenate([touched, np.array(new_ids, np.int64)])).tolist():
             plo, phi = np.searchsorted(a, [v, v + 1])
             clo, chi = np.searchsorted(close[0], [v, v + 1])
-            base = old.get(v, Found.empty())
+            base = old.get(v, Found.empty(len(levels)))
             is_new = v not in old
             cframe = np.concatenate([base.close_frame, close[1][clo:chi].astype(np.int32)])
             cother = np.concatenate([base.close_other, close[2][clo:chi]])
@@ -458,6 +536,7 @@ class Library:
                 best[plo:phi] if is_new else base.pair_best,
                 cframe,
                 cother,
+                pair_cover[plo:phi] if is_new else base.pair_cover,
             )
         with self._conn:
             self._write_found(found)
@@ -465,8 +544,18 @@ class Library:
     def _answer(self, video_ids: np.ndarray) -> knn.Neighbours:
         """Neighbours of this scan's videos (by position) from the ledger."""
         n_videos = len(video_ids)
-        sizes_by_id = dict(self._conn.execute("SELECT id, n_frames FROM videos").fetchall())
-        sizes = np.array([int(sizes_by_id.get(int(v), 0)) for v in video_ids], np.int64)
+        by_id = {
+            int(i): (int(n), max(int(w), 1))
+            for i, n, w in self._conn.execute("SELECT id, n_frames, n_views FROM videos")
+        }
+        sizes = np.array([by_id.get(int(v), (0, 1))[0] for v in video_ids], np.int64)
+        per_view = np.array(
+            [
+                max(by_id.get(int(v), (0, 1))[0] // by_id.get(int(v), (0, 1))[1], 1)
+                for v in video_ids
+            ],
+            np.int64,
+        )
         if n_videos == 0:
             return knn.Neighbours({}, [])
         order = np.argsort(video_ids)
@@ -478,7 +567,7 @@ class Library:
 
         found = self._read_found(video_ids.tolist())
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-        pa, pb, ps, ph, cframe, cvideo = [], [], [], [], [], []
+        pa, pb, ps, ph, pc, cframe, cvideo = [], [], [], [], [], [], []
         for pos, vid in enumerate(video_ids.tolist()):
             f = found.get(vid)
             if f is None:
@@ -489,16 +578,32 @@ class Library:
             pb.append(np.maximum(pos, other[ok]))
             ps.append(f.pair_best[ok])
             ph.append(f.pair_hits[ok])
+            # (this, other) counts as (a, b): swapped where the other comes first
+            if len(f.pair_cover) == len(f.pair_other):
+                flip = other[ok] < pos
+                c = f.pair_cover[ok]
+                pc.append(np.where(flip[:, None, None], c[:, ::-1], c))
             cother = position(f.close_other)
             ok = (cother >= 0) & (f.close_frame < sizes[pos])
             cframe.append(starts[pos] + f.close_frame[ok])
             cvideo.append(cother[ok])
         pairs: dict[tuple[int, int], tuple[int, float]] = {}
+        cover: dict[tuple[int, int], tuple[float, ...]] = {}
         if pa:
+            all_a, all_b = np.concatenate(pa), np.concatenate(pb)
             a, b, n, best = knn.aggregate_pairs(
-                np.concatenate(pa), np.concatenate(pb), np.concatenate(ps), np.concatenate(ph)
+                all_a, all_b, np.concatenate(ps), np.concatenate(ph)
             )
             pairs = knn.pairs_dict(a, b, n, best)
+            if self._levels and pc and sum(len(c) for c in pc) == len(all_a):
+                counts = knn.aggregate_max(all_a, all_b, np.concatenate(pc))  # (p, 2, levels)
+                share = np.maximum(
+                    counts[:, 0] / per_view[a][:, None], counts[:, 1] / per_view[b][:, None]
+                )
+                cover = {
+                    (x, y): tuple(row)
+                    for x, y, row in zip(a.tolist(), b.tolist(), share.tolist(), strict=True)
+                }
         owner = np.repeat(np.arange(n_videos, dtype=np.int64), sizes)
         close = (
             knn.unique_close(np.concatenate(cframe), np.concatenate(cvideo), n_videos)
@@ -507,7 +612,7 @@ class Library:
         )
         common = knn.family_commonness(close, owner, sizes)
         log.info("library index: %d videos, %d candidate pairs", n_videos, len(pairs))
-        return knn.Neighbours(pairs, knn.split(common, sizes.tolist()))
+        return knn.Neighbours(pairs, knn.split(common, sizes.tolist()), cover)
 
     # -- closing -------------------------------------------------------------------------
     def close(self) -> None:
@@ -549,6 +654,23 @@ def find_libraries(folder: Path, uri: str = "local") -> list[Library]:
     return found
 
 
+def _cover(blob: bytes, n_pairs: int, levels: int) -> np.ndarray:
+    """A stored ``pair_cover``: (n_pairs, 2, levels), or none when it does not fit."""
+    cover = np.frombuffer(blob, np.int32)
+    if levels == 0 or cover.size != n_pairs * 2 * levels:
+        return np.zeros((0, 2, levels), np.int32)
+    return cover.reshape(n_pairs, 2, levels)
+
+
+def _has_columns(conn: sqlite3.Connection) -> bool:
+    """Whether the ledger's tables have every column this version needs."""
+    for table, needed in _REQUIRED.items():
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if not needed <= have:
+            return False
+    return True
+
+
 def open_library(folder: Path | None, feature_key: str, uri: str = "local") -> Library:
     """Open (or create) the library index of ``feature_key``.
 
@@ -570,6 +692,11 @@ def open_library(folder: Path | None, feature_key: str, uri: str = "local") -> L
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.executescript(_SCHEMA)
+        if not _has_columns(conn):
+            # an older ledger: start it again (prepare() then drops the stale vectors too)
+            log.info("library ledger %s is of an older version: rebuilding", ledger_path)
+            conn.executescript("DROP TABLE videos; DROP TABLE found; DELETE FROM meta;")
+            conn.executescript(_SCHEMA)
     except sqlite3.DatabaseError:
         conn.close()
         if ledger_path is None:

@@ -15,7 +15,7 @@ index (:mod:`dedup_gui.core.index`).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -34,10 +34,15 @@ class Neighbours:
             either direction, and the best frame similarity).
         commonness: Per video, (n_frames,) number of other video *families* each frame
             resembles.
+        cover: Per pair, at each of the cover similarities the search was asked for, the
+            larger of the two videos' shares of frames that have a frame of the other at
+            least that close (a frame counts once whichever of its views is close). Empty
+            when none were asked for.
     """
 
     pairs: dict[tuple[int, int], tuple[int, float]]
     commonness: list[np.ndarray]
+    cover: dict[tuple[int, int], tuple[float, ...]] = field(default_factory=dict)
 
 
 def _index(dim: int, n: int) -> Any:
@@ -149,6 +154,68 @@ def aggregate_pairs(
     if hits is not None:
         counts = np.add.reduceat(hits[order].astype(np.int64), starts)
     return uniq // span, uniq % span, counts.astype(np.int64), best
+
+
+def aggregate_max(a: np.ndarray, b: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Per unique (a, b) pair, the row-wise maximum of ``values`` (h, ...) over its entries.
+
+    The pairs come in :func:`aggregate_pairs`'s order (sorted by (a, b)).
+    """
+    if len(a) == 0:
+        return values[:0]
+    span = int(max(a.max(), b.max())) + 1
+    codes = a.astype(np.int64) * span + b.astype(np.int64)
+    order = np.argsort(codes, kind="stable")
+    _, starts = np.unique(codes[order], return_index=True)
+    return np.maximum.reduceat(values[order], starts, axis=0)
+
+
+def max_level_rows(x: np.ndarray) -> np.ndarray:
+    """Unique (video, frame, other video) rows of a (4, m) array, each with its highest level.
+
+    Row 3 is the level (how many cover similarities a frame pair reaches); the result keeps,
+    per (video, frame, other), the highest, sorted by the first three rows.
+    """
+    if x.shape[1] == 0:
+        return x
+    vspan = int(max(x[0].max(), x[2].max())) + 1
+    fspan = int(x[1].max()) + 1
+    lspan = int(x[3].max()) + 1
+    if float(vspan) * vspan * fspan * lspan >= 2.0**62:  # too large for one int64 code
+        x = x[:, np.lexsort((-x[3], x[2], x[1], x[0]))]
+        keep = np.ones(x.shape[1], bool)
+        keep[1:] = np.any(x[:3, 1:] != x[:3, :-1], axis=0)
+        return x[:, keep]
+    # one int64 code per row, the highest level first within a (video, frame, other): one sort
+    code = np.sort(((x[0] * fspan + x[1]) * vspan + x[2]) * lspan + (lspan - 1 - x[3]))
+    key = code // lspan
+    first = np.ones(len(key), bool)
+    first[1:] = key[1:] != key[:-1]
+    code, key = code[first], key[first]
+    rest = key // vspan
+    return np.stack([rest // fspan, rest % fspan, key % vspan, lspan - 1 - code % lspan])
+
+
+def cover_counts(rows: np.ndarray, a: np.ndarray, b: np.ndarray, levels: int) -> np.ndarray:
+    """Frames of ``a`` close to ``b`` at each level, per pair, from :func:`max_level_rows`.
+
+    Returns:
+        (len(a), levels) int32: column l counts the frames of video ``a[i]`` that have a
+        frame of ``b[i]`` reaching level l + 1.
+    """
+    out = np.zeros((len(a), levels), np.int32)
+    if rows.shape[1] == 0 or len(a) == 0:
+        return out
+    span = int(max(rows[0].max(), rows[2].max(), a.max(), b.max())) + 1
+    want = a.astype(np.int64) * span + b.astype(np.int64)
+    for level in range(levels):
+        at = rows[3] >= level + 1
+        codes, counts = np.unique(rows[0][at] * span + rows[2][at], return_counts=True)
+        if not len(codes):
+            continue
+        pos = np.clip(np.searchsorted(codes, want), 0, len(codes) - 1)
+        out[:, level] = np.where(codes[pos] == want, counts[pos], 0)
+    return out
 
 
 def pairs_dict(
