@@ -198,3 +198,86 @@ def test_lost_vectors_or_a_cancelled_search_are_redone(tmp_path):
         again = _neighbours(lib, files, vectors)
         assert lib.counts["index_rebuilt"] == 1 and lib.counts["index_added"] == len(files)
     assert again.pairs == first.pairs
+
+
+def _direct_cover(va, views_a, vb, views_b, sims):
+    """Share of either video's frames (any view) with a frame of the other this close."""
+    s = va @ vb.T
+    best_a = s.max(axis=1).reshape(views_a, -1).max(axis=0)
+    best_b = s.max(axis=0).reshape(views_b, -1).max(axis=0)
+    return tuple(max((best_a >= t).mean(), (best_b >= t).mean()) for t in sims)
+
+
+@pytest.mark.parametrize("backend_uri", ["local", "milvus"])
+def test_pair_covers_count_close_frames_of_either_view_across_scans(tmp_path, backend_uri):
+    if backend_uri == "milvus":
+        pytest.importorskip("milvus_lite")
+        backend_uri = str(tmp_path / "m.db")
+    vectors = clustered_library(6)[:45]
+    rng = np.random.default_rng(2)
+    # every third video shows its picture in a canvas: a second view of its frames (the
+    # whole frame), unrelated to anything else
+    views = [2 if i % 3 == 0 else 1 for i in range(len(vectors))]
+    rows = [
+        np.concatenate([v, _l2(rng.standard_normal(v.shape))]) if w == 2 else v
+        for v, w in zip(vectors, views, strict=True)
+    ]
+    files = [_File(i) for i in range(len(rows))]
+    sims = (0.45, 0.8)
+    for end in (20, len(rows)):  # a first scan, then one that adds the rest
+        with open_library(tmp_path / "lib", "model=x", backend_uri) as lib:
+            got = lib.neighbours(files[:end], lambda i: rows[i], "s", DIM, min_sim=0.45,
+                                 common_sim=0.6, views_of=lambda i: views[i],
+                                 cover_sims=sims)  # fmt: skip
+    assert got.cover.keys() == got.pairs.keys() and got.pairs
+    for (a, b), cover in got.cover.items():
+        want = _direct_cover(rows[a], views[a], rows[b], views[b], sims)
+        assert cover == pytest.approx(want), (a, b)
+    # the covers tell copies from pairs that share a frame or two
+    assert {c[1] >= 0.5 for c in got.cover.values()} == {True, False}
+
+
+def test_a_ledger_of_an_older_version_is_rebuilt(tmp_path):
+    vectors = clustered_library(7)[:20]
+    files = [_File(i) for i in range(len(vectors))]
+    with _lib(tmp_path) as lib:
+        path = lib.ledger_path
+        _neighbours(lib, files, vectors)
+    assert path is not None
+    conn = sqlite3.connect(path)  # what version 1 had: no views, no covers
+    conn.executescript(
+        "ALTER TABLE found DROP COLUMN pair_cover; ALTER TABLE videos DROP COLUMN n_views;"
+    )
+    conn.close()
+    with _lib(tmp_path) as lib:
+        got = lib.neighbours(files, lambda i: vectors[i], "space-a", DIM, min_sim=0.45,
+                             common_sim=0.6, cover_sims=(0.45,))  # fmt: skip
+        assert lib.counts["index_rebuilt"] == 1 and lib.counts["index_added"] == len(files)
+    assert got.cover.keys() == got.pairs.keys()
+
+
+def test_the_refinement_gate_keeps_covered_pairs_of_compatible_durations():
+    from dedup_gui.core.match import matching
+
+    assert len(matching.REFINE_COVERS) == len(matching.COVER_SIMS)
+    low, high = matching.REFINE_COVERS
+    neigh = knn.Neighbours(
+        pairs={
+            (0, 1): (40, 0.9),
+            (0, 2): (2, 0.6),
+            (1, 2): (30, 0.47),
+            (2, 3): (1, 0.5),
+            (0, 3): (9, 0.8),
+        },
+        commonness=[np.zeros(3, np.int32)] * 4,
+        cover={(0, 1): (1.0, 0.9), (0, 2): (0.2, 0.1), (1, 2): (low, 0.0), (2, 3): (0.5, high)},
+    )
+    durations = [10.0, 10.0, 10.0, 60.0]
+    counts: dict[str, int] = {}
+    kept = matching.refinable_pairs(neigh, durations, 0.4, counts)
+    # (0, 2) shares a frame or two; (2, 3) is covered but 60 s against 10 s is no whole copy;
+    # (0, 3) has no cover (a search that counted none): it goes on, but not at 60 s either
+    assert set(kept) == {(0, 1), (1, 2)} and kept[(0, 1)] == (40, 0.9)
+    assert counts["thin_pairs"] == 1
+    # partial mode compares any durations
+    assert set(matching.refinable_pairs(neigh, durations, None)) == {(0, 1), (1, 2), (2, 3), (0, 3)}

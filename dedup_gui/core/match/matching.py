@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
 
 from dedup_gui.core.index.library import Library, open_library
+from dedup_gui.core.match import candidates as knn
 from dedup_gui.core.match import rotation, similarity, views, zoom
 from dedup_gui.core.match.cluster import cluster, durations_compatible
 from dedup_gui.core.match.grouping import Unit, build_groups
@@ -35,6 +37,14 @@ COMMON_SHARE = 0.02
 # the same margin below the weakest accepted copy and the same share of common frames.
 CANDIDATE_SIM = 0.45
 COMMON_SIM = 0.6
+# A candidate pair is refined only when enough of one video's frames have a close frame in
+# the other (same fixed space; counted by the library index, :attr:`Neighbours.cover`): 90%
+# at the candidate threshold (a heavily edited copy whose frames all sit just above it: the
+# zoom's near misses) or 30% at 0.5. Every accepted pair of the dev, stress, partial, intro
+# and canvas-tuning sets has 0.60 or more at 0.5; about 40% of their rejected candidates, and
+# 60% of a synthetic library's, have neither (docs/BENCHMARKS.md "Library scale").
+COVER_SIMS = (CANDIDATE_SIM, 0.5)
+REFINE_COVERS = (0.9, 0.3)  # share of frames needed at each of COVER_SIMS (either will do)
 
 
 def common_weight(common: np.ndarray, limit: float) -> np.ndarray:
@@ -192,22 +202,60 @@ def index_space(
     return f"prior-{h.hexdigest()[:16]}", similarity.fit_whitening([], prior)
 
 
+def index_views(f: VideoFeatures) -> list[np.ndarray]:
+    """The region arrays a video is indexed with (its views).
+
+    The picture, and the whole frame of a video whose picture sits in a canvas.
+    """
+    if f.full_regions is not None and f.full_thumbs is not None:
+        return [f.regions, f.full_regions]
+    return [f.regions]
+
+
 def index_vectors(f: VideoFeatures, fixed: similarity.Whitening) -> np.ndarray:
     """The frame vectors a video is indexed (and searched) with, in the fixed space.
 
-    The informative frames of the picture, then those of the whole frame when the picture
-    sits in a canvas: candidates come from both views.
+    The informative frames of each of its :func:`index_views` in turn: candidates come from
+    both views.
     """
     idx = np.nonzero(f.informative)[0]
     dim = fixed.matrix.shape[1]
     if len(idx) == 0:
         return np.zeros((0, dim), np.float32)
-    views = [f.regions]
-    if f.full_regions is not None and f.full_thumbs is not None:
-        views.append(f.full_regions)
+    views = index_views(f)
     return np.concatenate(
         [similarity._l2(fixed.apply(r[idx]).mean(axis=1)).astype(np.float32) for r in views]
     )
+
+
+def refinable_pairs(
+    neigh: knn.Neighbours,
+    durations: Sequence[float],
+    tolerance: float | None,
+    counts: dict[str, int] | None = None,
+) -> dict[tuple[int, int], tuple[int, float]]:
+    """The candidate pairs that go on to refinement.
+
+    Pairs of compatible durations (any durations in partial mode, ``tolerance`` None) whose
+    frame cover reaches one of :data:`REFINE_COVERS`; a pair without a cover (a search that
+    counted none) always goes on. ``counts["thin_pairs"]`` receives the number of pairs of
+    compatible durations the cover left out.
+    """
+    kept = {}
+    thin = 0
+    for p, v in neigh.pairs.items():
+        if tolerance is not None and not durations_compatible(
+            durations[p[0]], durations[p[1]], tolerance
+        ):
+            continue
+        cover = neigh.cover.get(p)
+        if cover is None or any(c >= need for c, need in zip(cover, REFINE_COVERS, strict=True)):
+            kept[p] = v
+        else:
+            thin += 1
+    if counts is not None:
+        counts["thin_pairs"] = thin
+    return kept
 
 
 def match(
@@ -260,6 +308,8 @@ def match(
             min_sim=CANDIDATE_SIM,
             common_sim=COMMON_SIM,
             token=token,
+            views_of=lambda i: len(index_views(feats[i])),
+            cover_sims=COVER_SIMS,
         )
         counts.update(lib.counts)
     finally:
@@ -274,8 +324,9 @@ def match(
     budget = options.memory_budget // 2
     prepared = LazyViews(feats, durations, whitening, weights, budget)
     full = LazyViews(feats, durations, whitening, weights, budget, full=True)
-    candidates = {pair: 1.0 - best for pair, (_, best) in neigh.pairs.items()}
     tolerance = None if mo.partial else mo.duration_tolerance
+    kept = refinable_pairs(neigh, durations, tolerance, counts)
+    candidates = {pair: 1.0 - best for pair, (_, best) in kept.items()}
     clusters = cluster(len(units), candidates, 1.0 - CANDIDATE_SIM, durations, tolerance)
     counts["candidate_pairs"] = len(neigh.pairs)
     counts["refined_pairs"] = len(clusters.pairs)
