@@ -16,8 +16,9 @@ per-video seed, so only what the index holds stays in memory.
 
 Per size, in its own process (so peak RSS is that size's): index build s (adding the frame
 vectors), candidate search s (kNN and range search of every frame, the ledger answer),
-refine s (DBSCAN clusters and chamfer refinement of the pairs, region vectors made on demand
-for candidate pairs only, through an LRU), total s, peak RSS, and the recall of planted pairs:
+refine s (the frame-cover gate of the matching stage, DBSCAN clusters and chamfer
+refinement of the pairs, region vectors made on demand for candidate pairs only, through an
+LRU), total s, peak RSS, and the recall of planted pairs:
 ``found`` (planted pairs among the candidates) over ``exact`` (planted pairs whose best frame
 similarity reaches the candidate threshold, i.e. those an exhaustive search finds).
 ``--incremental N`` then adds N new videos (a tenth of them copies of indexed ones) to the
@@ -34,7 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 from dedup_gui.core.analyse.embed import load_recipe  # noqa: E402
 from dedup_gui.core.index.library import open_library  # noqa: E402
 from dedup_gui.core.library.cache import CACHE_FILE, decode_features  # noqa: E402
+from dedup_gui.core.match import candidates as knn  # noqa: E402
 from dedup_gui.core.match import matching  # noqa: E402
 from dedup_gui.core.match.cluster import cluster  # noqa: E402
 from dedup_gui.core.match.refine import Prepared, compare  # noqa: E402
@@ -213,13 +215,25 @@ class FakeFile:
 
 
 def refine(
-    lib: Library, neigh_pairs: dict, positions: list[int], budget: int, limit: int
-) -> tuple[int, int, int, set[tuple[int, int]]]:
-    """Cluster and refine; region vectors are made for candidate pairs only, LRU-bounded."""
+    lib: Library,
+    neigh_pairs: dict,
+    positions: list[int],
+    durations: list[float],
+    budget: int,
+    limit: int,
+) -> tuple[int, int, int, set[tuple[int, int]], float]:
+    """Cluster and refine the pairs the gate kept; region vectors for candidate pairs only.
+
+    Views are LRU-bounded. When there are more than ``limit`` pairs, a random sample is
+    compared. Returns the pairs refined, the pairs compared, the accepted among those, the
+    refined pairs and the seconds the whole refinement takes: clustering as timed, the
+    comparisons extrapolated from the sample.
+    """
     mo = MatchOptions()
+    t0 = time.perf_counter()
     candidates = {p: 1.0 - best for p, (_, best) in neigh_pairs.items()}
-    durations = [float(len(lib.vectors(i))) for i in positions]
     clusters = cluster(len(positions), candidates, 1.0 - matching.CANDIDATE_SIM, durations, None)
+    t1 = time.perf_counter()
     prep = functools.lru_cache(maxsize=budget)(lambda p: lib.prepared(positions[p], p))
     accepted = 0
     pairs = list(clusters.pairs)
@@ -229,7 +243,9 @@ def refine(
     for a, b in pairs:
         m = compare(prep(a), prep(b), mo)
         accepted += m.accepted(mo.threshold, mo.partial)
-    return len(clusters.pairs), len(pairs), accepted, set(clusters.pairs)
+    per_pair = (time.perf_counter() - t1) / max(len(pairs), 1)
+    seconds = t1 - t0 + per_pair * len(clusters.pairs)
+    return len(clusters.pairs), len(pairs), accepted, set(clusters.pairs), seconds
 
 
 def run_one(args: argparse.Namespace, size: int) -> dict:
@@ -249,6 +265,7 @@ def run_one(args: argparse.Namespace, size: int) -> dict:
             model.means.shape[1],
             min_sim=matching.CANDIDATE_SIM,
             common_sim=matching.COMMON_SIM,
+            cover_sims=matching.COVER_SIMS,
         )
         out["index_kind"] = index.backend.describe() if index.backend else ""
         sec = dict(index.seconds)
@@ -256,15 +273,20 @@ def run_one(args: argparse.Namespace, size: int) -> dict:
     out["frames"] = int(index.counts["index_frames"])
     out["build_s"] = round(sec["index_add"], 1)
     out["search_s"] = round(sec["index_search"] + sec["index_answer"], 1)
-    n_refined, n_timed, accepted, refined = refine(
-        lib, neigh.pairs, list(range(size)), args.lru, args.refine_max
+    durations = [float(len(lib.vectors(i))) for i in range(size)]  # known from the probes
+    t = time.perf_counter()
+    gated = matching.refinable_pairs(neigh, [], None)
+    gate_s = time.perf_counter() - t
+    n_refined, n_timed, accepted, refined, cluster_refine_s = refine(
+        lib, gated, list(range(size)), durations, args.lru, args.refine_max
     )
-    t2 = time.perf_counter()
-    refine_s = (t2 - t1) * n_refined / max(n_timed, 1)
+    refine_s = gate_s + cluster_refine_s
+    out["gate_s"] = round(gate_s, 2)
     out["refine_s"] = round(refine_s, 1)
     out["refine_timed_pairs"] = n_timed
     out["total_s"] = round(t1 - t0 + refine_s, 1)
     out["candidate_pairs"] = len(neigh.pairs)
+    out["thin_pairs"] = len(neigh.pairs) - len(gated)
     out["refined_pairs"] = n_refined
     out["accepted_pairs"] = accepted
     planted = lib.planted()
@@ -281,8 +303,6 @@ def run_one(args: argparse.Namespace, size: int) -> dict:
     out["recall_of_planted"] = round(len(planted & refined) / max(len(planted), 1), 4)
     if size <= args.exact_upto:
         # the same pipeline on an exact all-against-all search (candidates.search)
-        from dedup_gui.core.match import candidates as knn
-
         t = time.perf_counter()
         ref = knn.search(
             [lib.vectors(i) for i in range(size)],
@@ -324,6 +344,7 @@ def run_one(args: argparse.Namespace, size: int) -> dict:
                 return _l2(v + noise * np.random.default_rng(j).standard_normal(v.shape))
             return more.vectors(j)
 
+        durations = [float(len(vectors(i))) for i in range(size + add)]  # known from the probes
         files2 = files + [FakeFile(Path(f"/bench/new-{j:07d}.mp4"), 1, 1) for j in range(add)]
         t3 = time.perf_counter()
         with open_library(folder, "bench", uri) as index:
@@ -334,11 +355,12 @@ def run_one(args: argparse.Namespace, size: int) -> dict:
                 model.means.shape[1],
                 min_sim=matching.CANDIDATE_SIM,
                 common_sim=matching.COMMON_SIM,
+                cover_sims=matching.COVER_SIMS,
             )
         t4 = time.perf_counter()
         # refinement of the pairs the new videos brought (the old ones were refined before)
         new_pairs = {p: v for p, v in neigh2.pairs.items() if p[1] >= size}
-        durations = [float(len(vectors(i))) for i in range(size + add)]
+        new_pairs = matching.refinable_pairs(replace(neigh2, pairs=new_pairs), [], None)
         candidates = {p: 1.0 - best for p, (_, best) in new_pairs.items()}
         cl = cluster(size + add, candidates, 1.0 - matching.CANDIDATE_SIM, durations, None)
         mo = MatchOptions()
@@ -354,10 +376,12 @@ def run_one(args: argparse.Namespace, size: int) -> dict:
             return p
 
         todo = list(cl.pairs)[: args.refine_max]
+        t_loop = time.perf_counter()
         hits = sum(
             compare(prep(a), prep(b), mo).accepted(mo.threshold, mo.partial) for a, b in todo
         )
-        t5 = t4 + (time.perf_counter() - t4) * len(cl.pairs) / max(len(todo), 1)
+        per_pair = (time.perf_counter() - t_loop) / max(len(todo), 1)
+        t5 = t_loop + per_pair * len(cl.pairs)
         found_copies = sum(
             1
             for j, src in copy_of.items()
@@ -433,7 +457,8 @@ def main() -> int:
                 f"{r['total_s']} s, peak RSS {r['peak_rss_mb']} MB, recall vs exact "
                 f"{r.get('planted_recall_vs_exact_search', r['recall_vs_exact']):.4f} (of planted "
                 f"{r['recall_of_planted']:.4f}), "
-                f"{r['candidate_pairs']} candidates, {r['refined_pairs']} refined"
+                f"{r['candidate_pairs']} candidates ({r['thin_pairs']} thin), "
+                f"{r['refined_pairs']} refined"
                 + (
                     f" (time from {r['refine_timed_pairs']})"
                     if r["refine_timed_pairs"] < r["refined_pairs"]
