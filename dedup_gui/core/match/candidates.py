@@ -116,7 +116,13 @@ def range_hits(
     rows = np.repeat(np.arange(len(query_owner), dtype=np.int64), np.diff(lims))
     keep = (nbr_owner >= 0) & (nbr_owner != query_owner[rows]) & (sims >= min_sim)
     rows, s, other = rows[keep], sims[keep], nbr_owner[keep]
-    order = np.lexsort((-s, rows))  # per query frame, best first
+    if min_sim > 0 and len(s):
+        # per query frame, best first, in one stable sort of one int64 key: the bits of a
+        # positive float32 order as the float does
+        desc = 0x7FFFFFFF - s.astype(np.float32).view(np.int32).astype(np.int64)
+        order = np.argsort(rows << 31 | desc, kind="stable")
+    else:
+        order = np.lexsort((-s, rows))
     rows, s, other = rows[order], s[order], other[order]
     rank = np.arange(len(rows)) - np.searchsorted(rows, rows)
     top = rank < k
