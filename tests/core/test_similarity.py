@@ -160,3 +160,42 @@ def test_batched_motion_check_picks_the_view_a_loop_over_views_picks(n):
     assert got.flipped == flip
     assert got.ncc == pytest.approx(ncc, abs=1e-5)
     assert got.residual == pytest.approx(resid, abs=1e-5)
+
+
+def _dense_aligned_conf(m, t_dst, pred, window):
+    """Every destination frame compared with every predicted time (the plain definition)."""
+    d = np.abs(t_dst[None, None, :] - pred[:, :, None])
+    vals = np.where(d <= window, m[None], -1.0)
+    idx = vals.argmax(axis=2)
+    best = np.take_along_axis(vals, idx[..., None], axis=2)[..., 0]
+    ok = best > -1.0
+    return np.where(ok, best, 0.0), np.where(ok, idx, -1)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_windowed_alignment_picks_what_comparing_every_frame_picks(seed):
+    rng = np.random.default_rng(seed)
+    for trial in range(150):
+        na, nb = (int(x) for x in rng.integers(1, 60, 2))
+        regular = trial % 3 != 0
+        step = float(rng.choice([1.0, 0.5, 2.0, 1 / 29.97]))
+        ta = (np.arange(na) * step + rng.uniform(0, 2)).astype(np.float32)
+        tb = (
+            (np.arange(nb) * step).astype(np.float32)
+            if regular  # irregular: keyframe-nearest sampling of a long file
+            else np.sort(rng.uniform(0, 60, nb)).astype(np.float32)
+        )
+        m = rng.uniform(0, 1, (na, nb)).astype(np.float32)
+        if trial % 4 == 0:
+            m = np.round(m, 1)  # ties: the first in time order wins
+        pred = (
+            float(rng.choice([0.67, 1.0, 1.25])) * ta[None, :]
+            + np.round(rng.uniform(-30, 30, int(rng.integers(1, 40))), 2)[:, None]
+        )
+        if trial % 5 == 0:
+            pred = np.round(pred * 4) / 4  # times exactly at a window's edge
+        window = 0.75 * float(np.median(np.diff(tb))) if nb > 1 else 0.75
+        got = sim._aligned_conf(m, ta, tb, pred, window)
+        want = _dense_aligned_conf(m, tb, pred, window)
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])

@@ -186,19 +186,44 @@ class Alignment:
     pairs: np.ndarray
 
 
+# Up to this many destination frames, comparing every one is cheaper than finding the window's.
+DENSE_DST = 12
+
+
 def _aligned_conf(
     m: np.ndarray, t_src: np.ndarray, t_dst: np.ndarray, pred: np.ndarray, window: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Best confidence within ``window`` of each predicted time, per line and source frame.
 
+    Destination times ascend, so the frames within a window are a short run: beyond
+    :data:`DENSE_DST` destination frames they are found with a binary search and only they
+    are compared (first best in time order on ties, as the dense comparison gives).
+
     Returns:
         The confidences and the index of the chosen destination frame (-1 when none).
     """
-    d = np.abs(t_dst[None, None, :] - pred[:, :, None])  # (lines, n_src, n_dst)
-    inwin = d <= window
-    vals = np.where(inwin, m[None], -1.0)
-    idx = vals.argmax(axis=2)
-    best = np.take_along_axis(vals, idx[..., None], axis=2)[..., 0]
+    n_dst = len(t_dst)
+    if n_dst <= DENSE_DST:
+        d = np.abs(t_dst[None, None, :] - pred[:, :, None])  # (lines, n_src, n_dst)
+        dense = np.where(d <= window, m[None], -1.0)
+        at = dense.argmax(axis=2)
+        top = np.take_along_axis(dense, at[..., None], axis=2)[..., 0]
+        found = top > -1.0
+        return np.where(found, top, 0.0), np.where(found, at, -1)
+    eps = 1e-6 * (1.0 + float(np.abs(t_dst).max(initial=0.0)) + abs(window))
+    lo = np.searchsorted(t_dst, pred - window - eps, side="left")
+    hi = np.searchsorted(t_dst, pred + window + eps, side="right")
+    width = int((hi - lo).max(initial=0))
+    best = np.full(pred.shape, -1.0)
+    idx = np.zeros(pred.shape, np.int64)
+    src = np.arange(pred.shape[1])[None, :]
+    for r in range(width):
+        j = np.minimum(lo + r, n_dst - 1)
+        inwin = (lo + r < hi) & (np.abs(t_dst[j] - pred) <= window)
+        vals = np.where(inwin, m[src, j], -1.0)
+        better = vals > best
+        best = np.where(better, vals, best)
+        idx = np.where(better, j, idx)
     ok = best > -1.0
     return np.where(ok, best, 0.0), np.where(ok, idx, -1)
 
