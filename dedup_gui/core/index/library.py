@@ -1,9 +1,10 @@
 """The library index: a ledger (SQLite) of indexed videos beside a vector backend.
 
 The ledger remembers, per feature key, each indexed video (a stable int64 id for its path,
-size and mtime_ns) and what its own search found when it was new: its candidate pairs (the
-other video, hits, best similarity) and its close frames (frame, other video) at the
-commonness threshold. Close frames are symmetric, so a new video's range search also adds
+size and mtime_ns, its frame count and views) and what its own search found when it was new:
+its candidate pairs (the other video, hits, best similarity, and the frames of each video
+close to the other at each cover similarity) and its close frames (frame, other video) at
+the commonness threshold. Close frames are symmetric, so a new video's range search also adds
 itself to the close frames of the old videos it hits; nothing old is searched again.
 
 A scan (:meth:`Library.neighbours`) then:
