@@ -169,7 +169,6 @@ class Library:
         self._backend: VectorIndex | None = None
         self.counts: dict[str, int] = {}
         self.seconds: dict[str, float] = {}
-        self._levels = 0  # cover similarities of the current search (neighbours)
 
     # -- meta ----------------------------------------------------------------------------
     def meta(self) -> dict[str, str]:
@@ -296,7 +295,7 @@ class Library:
                     changed.append(hit[0])
         return ids, changed
 
-    def _read_found(self, ids: Sequence[int]) -> dict[int, Found]:
+    def _read_found(self, ids: Sequence[int], levels: int) -> dict[int, Found]:
         out: dict[int, Found] = {}
         wanted = set(ids)
         for row in self._conn.execute(
@@ -310,7 +309,7 @@ class Library:
                     np.frombuffer(row[3], np.float32),
                     np.frombuffer(row[4], np.int32),
                     np.frombuffer(row[5], np.int64),
-                    _cover(row[6], len(row[1]) // 8, self._levels),
+                    _cover(row[6], len(row[1]) // 8, levels),
                 )
         return out
 
@@ -367,7 +366,6 @@ class Library:
         levels = tuple(float(t) for t in cover_sims)
         if list(levels) != sorted(levels) or (levels and levels[0] < min(min_sim, common_sim)):
             raise ValueError(f"cover similarities {levels} must ascend from the search radius")
-        self._levels = len(levels)
         covers = ",".join(f"{t:g}" for t in levels)
         backend = self.prepare(
             space, dim, f"k={k},min_sim={min_sim:g},common_sim={common_sim:g},cover={covers}"
@@ -410,7 +408,7 @@ class Library:
             self._conn.execute("SELECT COUNT(*) FROM videos").fetchone()[0]
         )
         self.counts["index_frames"] = backend.count()
-        answer = self._answer(np.array([int(v or 0) for v in ids], np.int64))
+        answer = self._answer(np.array([int(v or 0) for v in ids], np.int64), len(levels))
         self.seconds.update(
             {
                 "index_add": t1 - t0,
@@ -463,7 +461,9 @@ class Library:
 
             def frames_per_view(videos: np.ndarray) -> np.ndarray:
                 at = np.clip(np.searchsorted(known, videos), 0, max(len(known) - 1, 0))
-                return np.where(known[at] == videos, fpv[at], 1) if len(known) else videos * 0 + 1
+                if not len(known):
+                    return np.ones_like(videos)
+                return np.where(known[at] == videos, fpv[at], 1)
 
             q_view_frame = q_frame % frames_per_view(q_owner)
         pq: list[np.ndarray] = []
@@ -482,9 +482,9 @@ class Library:
             pq.append(q)
             po.append(o)
             ps.append(s)
-            rows = np.repeat(np.arange(lo, hi), np.diff(lims))
+            all_rows = np.repeat(np.arange(lo, hi), np.diff(lims))
             close = sims >= common_sim
-            rows, cvid, close_ids = rows[close], fvid[close], found_ids[close]
+            rows, cvid, close_ids = all_rows[close], fvid[close], found_ids[close]
             other = cvid != q_owner[rows]
             # this frame is close to that video; and, symmetrically, that frame to this video
             cf.append(np.stack([q_owner[rows[other]], q_frame[rows[other]], cvid[other]]))
@@ -493,9 +493,8 @@ class Library:
             cf.append(np.stack([cvid[other], theirs & mask, q_owner[rows[other]]]))
             if levels:
                 # close frames at each cover level, both ways, before the k cap
-                rows = np.repeat(np.arange(lo, hi), np.diff(lims))
-                at = (fvid >= 0) & (fvid != q_owner[rows]) & (sims >= lv[0])
-                rows, ov, oid = rows[at], fvid[at], found_ids[at]
+                at = (fvid >= 0) & (fvid != q_owner[all_rows]) & (sims >= lv[0])
+                rows, ov, oid = all_rows[at], fvid[at], found_ids[at]
                 level = np.searchsorted(lv, sims[at], side="right").astype(np.int64)
                 qv = q_owner[rows]
                 of = (oid & mask) % frames_per_view(ov)
@@ -518,7 +517,7 @@ class Library:
         close = _unique_rows(np.concatenate(cf, axis=1))  # (3, m): video, frame, other
         touched = np.unique(close[0])
         fresh = set(new_ids)
-        old = self._read_found([int(v) for v in touched if int(v) not in fresh])
+        old = self._read_found([int(v) for v in touched if int(v) not in fresh], len(levels))
         found: dict[int, Found] = {}
         # a is sorted (aggregate_pairs), close[0] too (np.unique along axis 1): slice, no scans
         for v in np.unique(np.concatenate([touched, np.array(new_ids, np.int64)])).tolist():
@@ -542,21 +541,16 @@ class Library:
         with self._conn:
             self._write_found(found)
 
-    def _answer(self, video_ids: np.ndarray) -> knn.Neighbours:
-        """Neighbours of this scan's videos (by position) from the ledger."""
+    def _answer(self, video_ids: np.ndarray, levels: int) -> knn.Neighbours:
+        """Neighbours of this scan's videos (by position) from the ledger (``levels`` covers)."""
         n_videos = len(video_ids)
         by_id = {
             int(i): (int(n), max(int(w), 1))
             for i, n, w in self._conn.execute("SELECT id, n_frames, n_views FROM videos")
         }
-        sizes = np.array([by_id.get(int(v), (0, 1))[0] for v in video_ids], np.int64)
-        per_view = np.array(
-            [
-                max(by_id.get(int(v), (0, 1))[0] // by_id.get(int(v), (0, 1))[1], 1)
-                for v in video_ids
-            ],
-            np.int64,
-        )
+        info = np.array([by_id.get(int(v), (0, 1)) for v in video_ids], np.int64).reshape(-1, 2)
+        sizes = info[:, 0]
+        per_view = np.maximum(info[:, 0] // info[:, 1], 1)
         if n_videos == 0:
             return knn.Neighbours({}, [])
         order = np.argsort(video_ids)
@@ -566,7 +560,7 @@ class Library:
             at = np.clip(np.searchsorted(sorted_ids, ids), 0, n_videos - 1)
             return np.where(sorted_ids[at] == ids, order[at], -1)
 
-        found = self._read_found(video_ids.tolist())
+        found = self._read_found(video_ids.tolist(), levels)
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
         pa, pb, ps, ph, pc, cframe, cvideo = [], [], [], [], [], [], []
         for pos, vid in enumerate(video_ids.tolist()):
@@ -596,7 +590,7 @@ class Library:
                 all_a, all_b, np.concatenate(ps), np.concatenate(ph)
             )
             pairs = knn.pairs_dict(a, b, n, best)
-            if self._levels and pc and sum(len(c) for c in pc) == len(all_a):
+            if levels and pc and sum(len(c) for c in pc) == len(all_a):
                 counts = knn.aggregate_max(all_a, all_b, np.concatenate(pc))  # (p, 2, levels)
                 share = np.maximum(
                     counts[:, 0] / per_view[a][:, None], counts[:, 1] / per_view[b][:, None]
