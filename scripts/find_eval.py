@@ -16,6 +16,9 @@ ranked copies, a true copy not returned counts as missed), recall@10, and for ex
 (truth ``excerpt`` [start, end] with a ``parent``) the share whose range matched in the parent
 is within 1 s of the true cut at both ends. Also the time one query takes excluding its own
 analysis (search + refinement). ``--out`` saves the metrics and the per-query rankings.
+
+The library searched is what the window and ``main.py find`` search: the scan's library index
+(``--gathered``: the videos gathered from the feature cache into memory instead).
 """
 
 from __future__ import annotations
@@ -27,14 +30,16 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from dedup_gui import cli  # noqa: E402
 from dedup_gui.core.analyse.embed import Embedder  # noqa: E402
 from dedup_gui.core.analyse.features import feature_key  # noqa: E402
-from dedup_gui.core.find.copies import FindStatus, find_copies  # noqa: E402
-from dedup_gui.core.find.library import LibrarySearch  # noqa: E402
+from dedup_gui.core.find.copies import FindStatus, find_copies, gather_library  # noqa: E402
+from dedup_gui.core.find.library import Library, LibrarySearch  # noqa: E402
 from dedup_gui.core.library.cache import FeatureCache  # noqa: E402
 from dedup_gui.core.scan.discovery import discover  # noqa: E402
 
@@ -57,6 +62,12 @@ def main() -> int:
     ap.add_argument("--queries", type=Path, action="append", help="default: the library files")
     ap.add_argument("--cache-dir", type=Path, required=True)
     ap.add_argument("--threshold", type=float, default=None)
+    ap.add_argument("--sample", type=int, default=0, help="this many queries, spread (default all)")
+    ap.add_argument(
+        "--gathered",
+        action="store_true",
+        help="search the videos gathered from the feature cache, not the library index",
+    )
     ap.add_argument("--out", type=Path)
     args, scan_flags = ap.parse_known_args()
     truth = json.loads(args.truth.read_text())
@@ -82,19 +93,25 @@ def main() -> int:
     embedder.load(options.sampling.size)
     cache = FeatureCache.open(args.cache_dir)
     t0 = time.perf_counter()
-    library = LibrarySearch.from_cache(
-        cache,
-        feature_key(options, embedder),
-        args.library,
-        embedder.prior(options.sampling.size),
-        options.match.whiten,
-        options.min_duration,
-        options.match.suppress_common,
-    )
+    if args.gathered:
+        library: Library = LibrarySearch.from_cache(
+            cache,
+            feature_key(options, embedder),
+            args.library,
+            embedder.prior(options.sampling.size),
+            options.match.whiten,
+            options.min_duration,
+            options.match.suppress_common,
+        )
+    else:
+        library = gather_library(options, cache, embedder, args.library)
     build = time.perf_counter() - t0
-    print(f"library: {len(library)} videos, {library.frames} frames, built in {build:.1f} s",
-          file=sys.stderr)  # fmt: skip
+    kind = type(library).__name__
+    print(f"library: {kind}, {len(library)} videos, {library.frames} frames, opened in "
+          f"{build:.2f} s", file=sys.stderr)  # fmt: skip
     queries = [f.path for f in discover(args.queries or args.library, options.discovery).files]
+    if args.sample and args.sample < len(queries):  # every k-th, the same on every run
+        queries = [queries[int(i)] for i in np.linspace(0, len(queries) - 1, args.sample)]
     result = find_copies(
         queries,
         options,
@@ -105,6 +122,7 @@ def main() -> int:
         embedder=embedder,
         library=library,
     )
+    library.close()
     cache.close()
     if result.status is not FindStatus.OK:
         print(f"status: {result.status}: {result.message}", file=sys.stderr)
@@ -149,6 +167,9 @@ def main() -> int:
         "excerpts": len(ranges),
         "query_seconds_median": round(statistics.median(times), 4) if times else None,
         "query_seconds_mean": round(statistics.fmean(times), 4) if times else None,
+        "query_seconds_first": round(times[0], 4) if times else None,
+        "query_seconds_max": round(max(times), 4) if times else None,
+        "library_kind": kind,
         "library_build_seconds": round(build, 2),
         "library_videos": len(library),
         "seconds": result.seconds,
@@ -158,7 +179,8 @@ def main() -> int:
         f"mAP={metrics['mAP']} R@10={metrics['recall@10']} "
         f"P(returned)={metrics['precision_of_returned']} "
         f"excerpt-range<=1s={metrics['excerpt_range_within_1s']} ({len(ranges)}) "
-        f"query={metrics['query_seconds_median']}s median",
+        f"query={metrics['query_seconds_median']}s median, {metrics['query_seconds_max']}s max, "
+        f"{metrics['query_seconds_first']}s first ({kind})",
         file=sys.stderr,
     )
     if args.out:

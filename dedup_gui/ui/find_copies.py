@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QWidget
 from dedup_gui.core.analyse.embed import Embedder
 from dedup_gui.core.errors import ScanError
 from dedup_gui.core.find.copies import FindResult, FindStatus
-from dedup_gui.core.find.library import LibrarySearch
+from dedup_gui.core.find.library import Library
 from dedup_gui.core.options import VIDEO_EXTENSIONS, ScanOptions
 from dedup_gui.core.progress import CancelToken, Progress
 from dedup_gui.core.review.actions import Trasher
@@ -118,7 +118,7 @@ class FindCopies(QObject):
             lambda: self.options or settings.scan_options(), status,
         )  # fmt: skip
         self.queries: list[Path] = []
-        self._library: tuple[object, LibrarySearch] | None = None  # kept between searches
+        self._library: tuple[object, Library] | None = None  # kept between searches
         self.pending_after_scan = False
         self.result: FindResult | None = None
         p = self.panel
@@ -190,7 +190,7 @@ class FindCopies(QObject):
         want = (tuple(roots or ()), options.replace(reference_roots=()))
         memo = self._library if self._library and self._library[0] == want else None
 
-        def run(token: CancelToken) -> tuple[FindResult, object, LibrarySearch | None]:
+        def run(token: CancelToken) -> tuple[FindResult, object, Library | None]:
             from dedup_gui.core.find.copies import FIND_WEIGHTS, find_copies, gather_library
             from dedup_gui.core.library.cache import FeatureCache
 
@@ -203,6 +203,7 @@ class FindCopies(QObject):
             try:
                 if memo is not None:
                     library = memo[1]
+                    library.bind(cache)  # features are read through this search's cache
                 else:
                     progress.stage("library")
                     library = gather_library(options, cache, embedder, roots)
@@ -235,7 +236,11 @@ class FindCopies(QObject):
         self.file_actions.task.shutdown()
 
     def forget_library(self) -> None:
-        """The library changed (a scan, a file action): gather it again for the next search."""
+        """The library changed (a scan, a file action): gather it again for the next search.
+
+        The old one is not closed here (a search may still be using it): what it holds open
+        (the index's ledger connection, its vectors) is released with it.
+        """
         self._library = None
 
     def after_scan(self, cancelled: bool) -> None:
@@ -256,7 +261,7 @@ class FindCopies(QObject):
         self._update_buttons()
 
     @Slot(object)
-    def _on_finished(self, outcome: tuple[FindResult, object, LibrarySearch | None]) -> None:
+    def _on_finished(self, outcome: tuple[FindResult, object, Library | None]) -> None:
         result, want, library = outcome
         self._library = (want, library) if library is not None else None
         self.result = result

@@ -97,48 +97,52 @@ def test_library_search_returns_hits_per_video_best_first(library, embedder):
     assert search.search(np.zeros((0, search.prepared(i).vectors.shape[1])), k=8) == []
 
 
-class _Adapter:
-    """A library of another kind (as the persistent index will be): only the protocol."""
-
-    def __init__(self, inner: LibrarySearch) -> None:
-        self.inner = inner
-        self.searched = 0
-
-    @property
-    def videos(self):
-        return self.inner.videos
-
-    @property
-    def whitening(self):
-        return self.inner.whitening
-
-    def __len__(self) -> int:
-        return len(self.inner)
-
-    def search(self, query_vectors, k, min_sim=0.35, token=None):
-        self.searched += 1
-        return self.inner.search(query_vectors, k, min_sim)
-
-    def prepared(self, i):
-        return self.inner.prepared(i)
-
-    def full_view(self, i):
-        return self.inner.full_view(i)
-
-
-def test_find_copies_takes_any_library_with_the_protocol(library, embedder):
+def test_the_library_index_and_the_gathered_library_find_the_same_copies(library, embedder):
     from dedup_gui.core.find.copies import gather_library
+    from dedup_gui.core.find.indexed import IndexedLibrary
 
     lib, options = library
     with FeatureCache.open(options.cache_dir) as cache:
-        inner = gather_library(options, cache, embedder, [lib])
-        plain = find_copies([lib / "clip.mp4"], options, cache, roots=[lib], embedder=embedder,
-                            library=inner)  # fmt: skip
-        adapter = _Adapter(inner)
-        other = find_copies([lib / "clip.mp4"], options, cache, roots=[lib], embedder=embedder,
-                            library=adapter)  # fmt: skip
-    assert adapter.searched >= 1
-    assert [(c.path, c.kind) for c in other.queries[0].copies] == [
-        (c.path, c.kind) for c in plain.queries[0].copies
-    ]
-    assert any(c.kind is CopyKind.EXCERPT for c in plain.queries[0].copies)
+        indexed = gather_library(options, cache, embedder, [lib])
+        gathered = LibrarySearch.from_cache(
+            cache, feature_key(options, embedder), [lib], embedder.prior(options.sampling.size)
+        )
+        try:
+            # the index holds the scanned videos only; the cache also the queries since
+            assert isinstance(indexed, IndexedLibrary) and len(indexed) == 5
+            for name in ("clip.mp4", "source.mp4", "turned.mp4"):
+                found = [
+                    find_copies([lib / name], options, cache, roots=[lib], embedder=embedder,
+                                library=one).queries[0].copies  # fmt: skip
+                    for one in (indexed, gathered)
+                ]
+                assert [(c.path, c.kind) for c in found[0]] == [
+                    (c.path, c.kind) for c in found[1]
+                ], name
+                assert found[0], name
+        finally:
+            indexed.close()
+
+
+def test_the_index_leaves_out_files_changed_or_gone_since_the_scan(embedder, tmp_path):
+    import os
+
+    lib = tmp_path / "lib"
+    src = M.Scene(93).frames(10)
+    M.write_video(lib / "source.mp4", src)
+    M.write_video(lib / "copy.mp4", src, crf=30)
+    M.write_video(lib / "second copy.mp4", src, crf=32)
+    M.write_video(lib / "other.mp4", M.Scene(94).frames(8))
+    options = ScanOptions(cache_dir=tmp_path / "cache")
+    assert len(scan([lib], options, embedder=embedder).groups) == 1
+    (lib / "second copy.mp4").unlink()
+    st = os.stat(lib / "copy.mp4")
+    os.utime(lib / "copy.mp4", ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    result = find_copies([lib / "source.mp4"], options, roots=[lib], embedder=embedder)
+    assert result.status is FindStatus.OK and result.library_videos == 4
+    assert [c.path.name for c in result.queries[0].copies] == []
+    # a rescan brings the changed file back into the index
+    scan([lib], options, embedder=embedder)
+    result = find_copies([lib / "source.mp4"], options, roots=[lib], embedder=embedder)
+    assert result.library_videos == 3
+    assert [c.path.name for c in result.queries[0].copies] == ["copy.mp4"]

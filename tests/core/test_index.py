@@ -281,3 +281,47 @@ def test_the_refinement_gate_keeps_covered_pairs_of_compatible_durations():
     assert counts["thin_pairs"] == 1
     # partial mode compares any durations
     assert set(matching.refinable_pairs(neigh, durations, None)) == {(0, 1), (1, 2), (2, 3), (0, 3)}
+
+
+def test_probes_are_stored_per_video_and_forgotten_with_it(tmp_path):
+    vectors = clustered_library(4)
+    files = [_File(i) for i in range(len(vectors))]
+    rng = np.random.default_rng(2)
+    sigs = [_l2(rng.standard_normal((4, 63))) for _ in files]
+    with _lib(tmp_path) as lib:
+        lib.neighbours(files, lambda i: vectors[i], "space-a", DIM, min_sim=0.35,
+                       common_sim=0.55, probes_of=lambda i: sigs[i])  # fmt: skip
+        owner, rows = lib.probes()
+        ids = {int(v): i for i, (v, *_) in enumerate(sorted(lib.videos()))}
+        assert len(rows) == 4 * len(files) and rows.shape[1] == 63
+        first = owner[0]
+        np.testing.assert_allclose(rows[owner == first], sigs[ids[int(first)]], atol=1e-3)
+        lib.remove([int(first)])
+        assert int(first) not in set(lib.probes()[0].tolist())
+
+
+def test_one_videos_commonness_is_the_scans(tmp_path):
+    vectors = clustered_library(5)
+    files = [_File(i) for i in range(len(vectors))]
+    with _lib(tmp_path) as lib:
+        full = _neighbours(lib, files, vectors)
+        by_path = {p: v for v, p, *_ in lib.videos()}
+        for i in (0, 7, 19):
+            vid = by_path[files[i].path]
+            one = lib.commonness(vid, lambda ids: np.ones(len(ids), bool))
+            # families are found within the video's neighbourhood: the same counts here
+            np.testing.assert_array_equal(one, full.commonness[i])
+            alone = lib.commonness(vid, lambda ids: np.zeros(len(ids), bool))
+            assert not alone.any() and len(alone) == len(vectors[i])
+
+
+def test_a_reader_never_rewrites_the_index_file(tmp_path):
+    path = tmp_path / "x.faiss"
+    index = LocalIndex(DIM, path)
+    index.add([1], _videos(n=1))
+    index.close()
+    stamp = path.stat().st_mtime_ns
+    reader = LocalIndex(DIM, path)
+    reader.search(_videos(n=1)[0][:2], 3)
+    reader.close()  # nothing changed: a scan may have written the file since it was read
+    assert path.stat().st_mtime_ns == stamp

@@ -19,13 +19,18 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import time
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from dedup_gui.core.analyse.embed import Embedder
 from dedup_gui.core.analyse.features import extract_features, feature_key
+from dedup_gui.core.errors import IndexUnavailable
+from dedup_gui.core.find.indexed import IndexedLibrary
 from dedup_gui.core.find.library import Library, LibrarySearch
 from dedup_gui.core.find.results import (
     KIND_HELP,
@@ -37,7 +42,9 @@ from dedup_gui.core.find.results import (
     QueryCopies,
 )
 from dedup_gui.core.find.search import Searcher
+from dedup_gui.core.index.library import INDEX_VERSION, ledger_path, open_library
 from dedup_gui.core.library.cache import FeatureCache
+from dedup_gui.core.match.matching import index_space
 from dedup_gui.core.options import ScanOptions
 from dedup_gui.core.progress import NEVER_CANCELLED, NULL_PROGRESS, Cancelled, CancelToken, Progress
 from dedup_gui.core.scan.discovery import discover
@@ -66,21 +73,64 @@ def gather_library(
     cache: FeatureCache,
     embedder: Embedder,
     roots: Iterable[Path] | None = None,
-) -> LibrarySearch:
+) -> Library:
     """The library :func:`find_copies` searches: what scans analysed under ``roots`` (or all).
 
-    Gathered once, it can be passed to several searches (``library=``) until a scan or a file
-    action changes the library.
+    The persistent library index when the scans kept one for these settings (opening it
+    reads its ledger's rows only), else the analysed videos gathered from the feature cache
+    (:class:`LibrarySearch`). Gathered once, it can be passed to several searches
+    (``library=``) until a scan or a file action changes the library; the caller closes it.
     """
+    key = feature_key(options, embedder)
+    wanted = [Path(os.path.abspath(os.fspath(r))) for r in roots] if roots is not None else None
+    prior = embedder.prior(options.sampling.size)
+    indexed = _indexed(options, cache, key, prior, wanted)
+    if indexed is not None:
+        return indexed
     return LibrarySearch.from_cache(
         cache,
-        feature_key(options, embedder),
-        [Path(os.path.abspath(os.fspath(r))) for r in roots] if roots is not None else None,
-        embedder.prior(options.sampling.size),
+        key,
+        wanted,
+        prior,
         options.match.whiten,
         options.min_duration,
         options.match.suppress_common,
     )
+
+
+def _indexed(
+    options: ScanOptions,
+    cache: FeatureCache,
+    key: str,
+    prior: tuple[np.ndarray, np.ndarray] | None,
+    roots: list[Path] | None,
+) -> IndexedLibrary | None:
+    """The library index of ``key`` when one exists in the vector space of these options."""
+    if not (cache.enabled and cache.path and options.match.whiten and prior is not None):
+        return None
+    folder = cache.path.parent
+    if not ledger_path(folder, key, options.index).exists():
+        return None
+    try:
+        ledger = open_library(folder, key, options.index)
+    except (IndexUnavailable, sqlite3.Error, OSError) as exc:
+        log.warning("library index unusable (%s); gathering from the feature cache", exc)
+        return None
+    space, fixed = index_space(prior, [])
+    meta = ledger.meta()
+    if meta.get("space") != space or meta.get("version") != str(INDEX_VERSION):
+        ledger.close()
+        return None
+    try:
+        lib = IndexedLibrary(ledger, cache, key, fixed, roots, options.match.suppress_common)
+    except (IndexUnavailable, RuntimeError, OSError) as exc:
+        ledger.close()
+        log.warning("library index unusable (%s); gathering from the feature cache", exc)
+        return None
+    if not len(lib):  # e.g. scanned without the index's roots: the cache may know more
+        lib.close()
+        return None
+    return lib
 
 
 def find_copies(
@@ -131,6 +181,7 @@ def find_copies(
     seconds: dict[str, float] = {}
     problems: list[Problem] = []
     key = feature_key(opts, embedder)
+    own_library: Library | None = None
     try:
         start = time.perf_counter()
         progress.stage("discover")
@@ -145,6 +196,7 @@ def find_copies(
             library = gather_library(
                 opts, cache, embedder, root_paths if roots is not None else None
             )
+            own_library = library
         seconds["library"] = round(time.perf_counter() - start, 3)
         base = FindResult(
             FindStatus.OK,
@@ -187,6 +239,8 @@ def find_copies(
     except Cancelled:
         return FindResult(FindStatus.CANCELLED, problems=tuple(problems), roots=root_paths)
     finally:
+        if own_library is not None:
+            own_library.close()
         if own_cache:
             cache.close()
         else:

@@ -1,16 +1,28 @@
-"""The searched library: analysed videos, their frame vectors in one faiss index.
+"""The searched library: analysed videos and their frame vectors, searchable.
 
-:class:`LibrarySearch` is the one place that knows where the library comes from. Today it is
-gathered from the :class:`~dedup_gui.core.library.cache.FeatureCache` (every file analysed
-under the chosen roots whose size and mtime still match); a persistent library index can take
-its place by offering the same members (the :class:`Library` protocol, which is all
+Two kinds offer the same members (the :class:`Library` protocol, all that
 :func:`~dedup_gui.core.find.copies.find_copies` uses):
 
-* ``videos``: the :class:`LibraryVideo` entries (file, probe, features), by position; ``len()``;
+* :class:`~dedup_gui.core.find.indexed.IndexedLibrary`: the persistent library index that
+  scans keep (:mod:`dedup_gui.core.index`); opening it reads the ledger's rows only, and
+  features are read from the cache for the candidates a query hits. Used whenever it exists.
+* :class:`LibrarySearch`: gathered from the :class:`~dedup_gui.core.library.cache.
+  FeatureCache` (every file analysed under the chosen roots whose size and mtime still match)
+  into an in-memory faiss index; for a cache without an index (``--no-cache`` scans, an index
+  of other settings).
+
+Members:
+
+* ``files``: the :class:`VideoFile` of each video, by position; ``len()``; ``position(path)``;
+* ``videos``: the :class:`LibraryVideo` entries (file, probe, features), by position;
+  ``usable(i)``: whether video ``i``'s file is unchanged and its features can be had;
 * ``whitening``: the transform the frame vectors were indexed in (queries are whitened alike);
 * ``search(query_vectors, k) -> list[VideoHits]``: per library video, which query frames hit
   it, best first;
-* ``prepared(i)`` / ``full_view(i)``: a video ready for refinement (whitened regions).
+* ``turn_votes(features, skip)``: library videos that show the query turned (from probes);
+* ``prepared(i)`` / ``full_view(i)``: a video ready for refinement (whitened regions);
+* ``bind(cache)`` (the cache to read features through, when it is kept between searches) and
+  ``close()``.
 """
 
 from __future__ import annotations
@@ -26,7 +38,7 @@ import numpy as np
 
 from dedup_gui.core.library.cache import FeatureCache
 from dedup_gui.core.match import candidates as knn
-from dedup_gui.core.match import similarity
+from dedup_gui.core.match import rotation, similarity
 from dedup_gui.core.match.matching import (
     CANDIDATE_SIM,
     COMMON_SHARE,
@@ -88,14 +100,16 @@ def current(path: Path, size: int, mtime_ns: int) -> bool:
 
 
 class Library(Protocol):
-    """What :func:`~dedup_gui.core.find.copies.find_copies` needs of a library.
+    """What :func:`~dedup_gui.core.find.copies.find_copies` needs of a library."""
 
-    :class:`LibrarySearch` is the in-memory one; a persistent index can take its place.
-    """
+    @property
+    def files(self) -> Sequence[VideoFile]:
+        """The library's files, addressed by position."""
+        ...
 
     @property
     def videos(self) -> Sequence[LibraryVideo]:
-        """The library's videos, addressed by position."""
+        """The library's videos (features read on access), addressed by position."""
         ...
 
     @property
@@ -105,6 +119,14 @@ class Library(Protocol):
 
     def __len__(self) -> int:
         """Videos in the library."""
+        ...
+
+    def position(self, path: Path) -> int | None:
+        """The position of the video of ``path``, if the library holds it."""
+        ...
+
+    def usable(self, i: int) -> bool:
+        """Whether video ``i`` is unchanged on disk and its features can be read."""
         ...
 
     def search(
@@ -117,6 +139,10 @@ class Library(Protocol):
         """Library videos hit by the query frames (whitened with ``whitening``), best first."""
         ...
 
+    def turn_votes(self, features: VideoFeatures, skip: set[int]) -> dict[int, int]:
+        """Library video -> quarter turns of the query that show it (``skip`` left out)."""
+        ...
+
     def prepared(self, i: int) -> Prepared:
         """Video ``i`` ready for refinement (whitened; frame weights set)."""
         ...
@@ -125,9 +151,106 @@ class Library(Protocol):
         """Video ``i``'s whole-frame view when its picture sits in a canvas."""
         ...
 
+    def bind(self, cache: FeatureCache) -> None:
+        """Read features through ``cache`` from now on (the one open for this search)."""
+        ...
 
-class LibrarySearch:
-    """Analysed library videos searchable by frame vectors (see the module docstring).
+    def close(self) -> None:
+        """Release what the library holds open."""
+        ...
+
+
+class Views:
+    """Refinement views and probe votes shared by both kinds of library.
+
+    A subclass sets ``whitening``, ``files`` and ``videos`` and may override
+    :meth:`_weights` (the evidence weights of a video's informative frames).
+    """
+
+    whitening: similarity.Whitening
+    files: Sequence[VideoFile]
+    videos: Sequence[LibraryVideo]
+
+    def __init__(self) -> None:
+        self._prepared: dict[int, Prepared] = {}
+        self._full: dict[int, Prepared | None] = {}
+        self._probes: tuple[Any, np.ndarray] | None = None
+        self._where: dict[Path, int] | None = None
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def position(self, path: Path) -> int | None:
+        """The position of the video of ``path``, if the library holds it."""
+        if self._where is None:
+            self._where = {f.path: i for i, f in enumerate(self.files)}
+        return self._where.get(path)
+
+    def usable(self, i: int) -> bool:
+        """Whether video ``i`` is unchanged on disk and its features can be read."""
+        f = self.files[i]
+        return current(f.path, f.size, f.mtime_ns)
+
+    def _weights(self, i: int, n: int) -> np.ndarray:
+        return np.ones(n, np.float32)
+
+    def prepared(self, i: int) -> Prepared:
+        """Video ``i`` whitened for refinement (its picture view)."""
+        if i not in self._prepared:
+            v = self.videos[i]
+            f = v.features
+            self._prepared[i] = prepare_view(
+                i, f, f.regions, f.thumbs, v.probe.duration, self.whitening,
+                self._weights(i, int(f.informative.sum())),
+            )  # fmt: skip
+        return self._prepared[i]
+
+    def full_view(self, i: int) -> Prepared | None:
+        """The whole-frame view of video ``i`` when its picture sits in a canvas, else None."""
+        if i not in self._full:
+            f = self.videos[i].features
+            p = self.prepared(i)
+            self._full[i] = (
+                None
+                if f.full_regions is None or f.full_thumbs is None
+                else prepare_view(
+                    i, f, f.full_regions, f.full_thumbs, p.duration, self.whitening, p.weights
+                )
+            )
+        return self._full[i]
+
+    def _probe_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """(n,) library position and (n, d) probe signature of every probe."""
+        sigs = [rotation.probe_signatures(v.features) for v in self.videos]
+        owner = [np.full(len(s), i, np.int64) for i, s in enumerate(sigs)]
+        if not sigs:
+            return np.zeros(0, np.int64), np.zeros((0, rotation.PROBE_DIM), np.float32)
+        return np.concatenate(owner), np.concatenate(sigs)
+
+    def turn_votes(self, features: VideoFeatures, skip: set[int]) -> dict[int, int]:
+        """Library videos that show the query turned (see :func:`rotation.query_votes`)."""
+        import faiss
+
+        if self._probes is None:
+            owner, sigs = self._probe_rows()
+            index = faiss.IndexFlatIP(rotation.PROBE_DIM)
+            if len(sigs):
+                index.add(np.ascontiguousarray(sigs, np.float32))
+            self._probes = (index, owner)
+        index, owner = self._probes
+        mask = np.zeros(len(self), bool)
+        mask[[i for i in skip if 0 <= i < len(mask)]] = True
+        return rotation.query_votes(index, owner, features, mask)
+
+    def bind(self, cache: FeatureCache) -> None:
+        """Read features through ``cache`` from now on (this kind holds them all: no-op)."""
+
+    def close(self) -> None:
+        """Nothing to release (see the subclasses)."""
+
+
+class LibrarySearch(Views):
+    """Analysed library videos in an in-memory index (see the module docstring).
 
     Args:
         videos: The library's videos.
@@ -145,7 +268,9 @@ class LibrarySearch:
         whiten: bool = True,
         suppress_common: bool = True,
     ) -> None:
+        super().__init__()
         self.videos = list(videos)
+        self.files = [v.file for v in self.videos]
         feats = [v.features for v in self.videos]
         if whiten and feats:
             self.whitening = similarity.fit_whitening(
@@ -157,8 +282,6 @@ class LibrarySearch:
             self.whitening = similarity.fit_whitening([], prior)
         else:
             self.whitening = similarity.Whitening.identity(1)
-        self._prepared: dict[int, Prepared] = {}
-        self._full: dict[int, Prepared | None] = {}
         self._index: Any = None
         self._owner = np.zeros(0, np.int64)
         self._frame = np.zeros(0, np.int64)
@@ -203,34 +326,6 @@ class LibrarySearch:
         videos.sort(key=lambda v: os.fsencode(v.path))
         log.info("library: %d analysed videos", len(videos))
         return cls(videos, prior, whiten, suppress_common)
-
-    def __len__(self) -> int:
-        return len(self.videos)
-
-    # ------------------------------------------------------------------ refinement views
-    def prepared(self, i: int) -> Prepared:
-        """Video ``i`` whitened for refinement (its picture view)."""
-        if i not in self._prepared:
-            v = self.videos[i]
-            f = v.features
-            self._prepared[i] = prepare_view(
-                i, f, f.regions, f.thumbs, v.probe.duration, self.whitening
-            )
-        return self._prepared[i]
-
-    def full_view(self, i: int) -> Prepared | None:
-        """The whole-frame view of video ``i`` when its picture sits in a canvas, else None."""
-        if i not in self._full:
-            f = self.videos[i].features
-            p = self.prepared(i)
-            self._full[i] = (
-                None
-                if f.full_regions is None or f.full_thumbs is None
-                else prepare_view(
-                    i, f, f.full_regions, f.full_thumbs, p.duration, self.whitening, p.weights
-                )
-            )
-        return self._full[i]
 
     # ------------------------------------------------------------------ search
     def _build(self) -> None:
@@ -292,28 +387,45 @@ class LibrarySearch:
             return []
         q = np.ascontiguousarray(query_vectors.astype(np.float32))
         kk = min(self.frames, max(1, k))
-        best: dict[int, dict[int, float]] = {}
+        rows, videos, sims = [], [], []
         for lo in range(0, len(q), 1024):
             token.raise_if_cancelled()
-            sims, ids = self._index.search(q[lo : lo + 1024], kk)
-            for row in range(len(sims)):
-                qi = lo + row
-                for s, j in zip(sims[row], ids[row], strict=True):
-                    if j < 0 or s < min_sim:
-                        continue
-                    v = int(self._owner[j])
-                    per = best.setdefault(v, {})
-                    if s > per.get(qi, -1.0):
-                        per[qi] = float(s)
-        hits = [
-            VideoHits(
-                video=v,
-                score=float(sum(per.values())),
-                frames=np.array(sorted(per), np.int64),
-                sims=np.array([per[q] for q in sorted(per)], np.float32),
-                best=max(per.values()),
-            )
-            for v, per in best.items()
-        ]
-        hits.sort(key=lambda h: (-h.score, -h.best, h.video))
-        return hits
+            s, ids = self._index.search(q[lo : lo + 1024], kk)
+            ok = (ids >= 0) & (s >= min_sim)
+            rows.append(np.nonzero(ok)[0] + lo)
+            videos.append(self._owner[ids[ok]])
+            sims.append(s[ok])
+        return group_hits(np.concatenate(rows), np.concatenate(videos), np.concatenate(sims))
+
+
+def group_hits(rows: np.ndarray, videos: np.ndarray, sims: np.ndarray) -> list[VideoHits]:
+    """Per video, the query frames that hit it and their best similarity, best video first.
+
+    Args:
+        rows: Query frame of each hit.
+        videos: Library video (position) of each hit.
+        sims: Similarity of each hit.
+    """
+    if not len(rows):
+        return []
+    n = int(rows.max()) + 1
+    key = videos.astype(np.int64) * n + rows.astype(np.int64)
+    order = np.lexsort((-sims, key))  # by (video, frame), best first
+    key, sims = key[order], sims[order].astype(np.float32)
+    first = np.ones(len(key), bool)
+    first[1:] = key[1:] != key[:-1]
+    key, sims = key[first], sims[first]
+    video, frame = key // n, key % n
+    starts = np.flatnonzero(np.r_[True, video[1:] != video[:-1]])
+    hits = [
+        VideoHits(
+            video=int(video[a]),
+            score=float(sims[a:b].astype(np.float64).sum()),
+            frames=frame[a:b],
+            sims=sims[a:b],
+            best=float(sims[a:b].max()),
+        )
+        for a, b in zip(starts.tolist(), [*starts[1:].tolist(), len(key)], strict=True)
+    ]
+    hits.sort(key=lambda h: (-h.score, -h.best, h.video))
+    return hits

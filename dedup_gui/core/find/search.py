@@ -12,12 +12,11 @@ import time
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from dedup_gui.core.analyse.embed import Embedder
-from dedup_gui.core.find.library import Library, LibraryVideo, VideoHits, current
+from dedup_gui.core.find.library import Library, LibraryVideo, VideoHits
 from dedup_gui.core.find.results import CopyKind, FoundCopy, QueryCopies
 from dedup_gui.core.library.cache import FeatureCache
 from dedup_gui.core.match import rotation, views, zoom
@@ -85,8 +84,8 @@ class Searcher:
         self.ref_roots = ref_roots
         self._rotator: rotation.Rotator | None = None
         self._zoomer: zoom.Zoomer | None = None
-        self._signatures: tuple[Any, np.ndarray] | None = None
         self._same_size: dict[int, list[Path]] | None = None
+        self._folder_root: dict[Path, Path] = {}
         self._hashes: dict[Path, bytes | None] = {}
 
     def close(self) -> None:
@@ -116,7 +115,8 @@ class Searcher:
                 qp.weights,
             )
         )
-        own = {i for i, v in enumerate(lib.videos) if v.path == file.path}
+        at = lib.position(file.path)
+        own = set() if at is None else {at}
         hits = self._hits(qp, qfull, own)
         n_frames = max(len(qp.vectors), 1)
         if self.mo.suppress_common:
@@ -127,8 +127,7 @@ class Searcher:
         refined = 0
         for h in hits[:wanted]:
             self.token.raise_if_cancelled()
-            f = lib.videos[h.video].file
-            if not current(f.path, f.size, f.mtime_ns):  # gone or changed since gathered
+            if not lib.usable(h.video):  # gone or changed since analysed
                 continue
             refined += 1
             m = self._refine(feats, qp, qfull, h.video)
@@ -257,7 +256,7 @@ class Searcher:
         found: set[int],
     ) -> dict[int, FoundCopy]:
         """Library videos that show the query's picture turned (full copies only, as a scan)."""
-        votes = self._turn_votes(feats, own | found)
+        votes = self.library.turn_votes(feats, own | found)
         out: dict[int, FoundCopy] = {}
         if not votes:
             return out
@@ -275,7 +274,9 @@ class Searcher:
                 self.token,
             )
         duration = query.probe.duration if query.probe else 0.0
-        for i, k in votes.items():
+        for i, k in sorted(votes.items()):
+            if not lib.usable(i):
+                continue
             turned = self._rotator.features(file, k)
             if turned is None:
                 continue
@@ -294,61 +295,17 @@ class Searcher:
             out[i] = replace(copy, kind=CopyKind.TURNED)
         return out
 
-    def _turn_votes(self, feats: VideoFeatures, skip: set[int]) -> dict[int, int]:
-        """Library video -> quarter turns of the query, where turned probes agree on it."""
-        import faiss
-
-        if self._signatures is None:
-            sigs, owner = [], []
-            for i, v in enumerate(self.library.videos):
-                f = v.features
-                t = f.thumbs if f.full_thumbs is None else f.full_thumbs
-                s = rotation.signatures(t[f.informative])
-                sigs.append(s)
-                owner.append(np.full(len(s), i, np.int64))
-            allsig = np.ascontiguousarray(np.concatenate(sigs)) if sigs else np.zeros((0, 1))
-            index = faiss.IndexFlatIP(allsig.shape[1])
-            if len(allsig):
-                index.add(allsig.astype(np.float32))
-            self._signatures = (index, np.concatenate(owner) if owner else np.zeros(0, np.int64))
-        index, owner_of = self._signatures
-        thumbs = feats.thumbs if feats.full_thumbs is None else feats.full_thumbs
-        idx = rotation.probe_indices(feats.informative)
-        if not len(idx) or not index.ntotal:
-            return {}
-        need = min(rotation.MIN_VOTES, len(idx))
-        turned = rotation.turned_signatures(thumbs[idx])  # (p, 3, 2, d)
-        q = np.ascontiguousarray(turned.reshape(-1, turned.shape[-1]))
-        sims, ids = index.search(q, min(index.ntotal, 8))
-        per_probe = turned.shape[1] * turned.shape[2]
-        votes: dict[tuple[int, int], set[int]] = {}
-        best: dict[tuple[int, int], float] = {}
-        for row in range(len(q)):
-            probe, k = row // per_probe, rotation.ROTATIONS[(row % per_probe) // 2]
-            for s, j in zip(sims[row], ids[row], strict=True):
-                if j < 0 or s < rotation.PROBE_SIM:
-                    continue
-                u = int(owner_of[j])
-                if u in skip:
-                    continue
-                votes.setdefault((u, k), set()).add(probe)
-                best[(u, k)] = max(best.get((u, k), -1.0), float(s))
-        out: dict[int, tuple[float, int]] = {}
-        for (u, k), probes in votes.items():
-            if len(probes) >= need and (u not in out or best[(u, k)] > out[u][0]):
-                out[u] = (best[(u, k)], k)
-        return {u: k for u, (_, k) in out.items()}
-
     # ---------------------------------------------------------------- identical files
     def _same_sized(self) -> dict[int, list[Path]]:
         """Library files and the unanalysed videos beside them, by size."""
         if self._same_size is None:
             by_size: dict[int, list[Path]] = {}
-            for v in self.library.videos:
-                by_size.setdefault(v.file.size, []).append(v.path)
-            analysed = {v.path for v in self.library.videos}
+            for f in self.library.files:
+                by_size.setdefault(f.size, []).append(f.path)
+                self._folder_root.setdefault(f.path.parent, f.root)
+            analysed = {f.path for f in self.library.files}
             exts = self.opts.discovery.extensions
-            for folder in sorted({v.path.parent for v in self.library.videos}):
+            for folder in sorted(self._folder_root):
                 try:
                     entries = list(os.scandir(folder))
                 except OSError:
@@ -418,8 +375,8 @@ class Searcher:
 
     def _beside(self, p: Path, st: os.stat_result, probe: Probe | None) -> VideoInfo:
         """A file found beside the library's (its probe is its twin's)."""
-        lib = next((v for v in self.library.videos if v.path.parent == p.parent), None)
-        root = lib.file.root if lib else p.parent
+        self._same_sized()
+        root = self._folder_root.get(p.parent, p.parent)
         return VideoInfo(p, st.st_size, st.st_mtime_ns, root, probe, _under(p, self.ref_roots))
 
 

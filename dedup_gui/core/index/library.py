@@ -39,11 +39,12 @@ import numpy as np
 from dedup_gui.core.errors import IndexUnavailable
 from dedup_gui.core.index.base import FRAME_BITS, VectorIndex, video_of
 from dedup_gui.core.match import candidates as knn
+from dedup_gui.core.match.rotation import PROBE_DIM
 from dedup_gui.core.progress import NEVER_CANCELLED, CancelToken
 
 log = logging.getLogger(__name__)
 
-INDEX_VERSION = 2  # 2: per-pair frame covers, views per video
+INDEX_VERSION = 3  # 2: per-pair frame covers, views per video; 3: probe signatures
 BATCH = 2048  # query frames per backend call (their range results are held at once)
 CHUNK_VIDEOS = 2000  # new videos whose vectors are in memory at once
 
@@ -67,9 +68,11 @@ CREATE TABLE IF NOT EXISTS found (
     close_other BLOB NOT NULL,
     pair_cover BLOB NOT NULL DEFAULT x''
 );
+CREATE TABLE IF NOT EXISTS probes (video INTEGER PRIMARY KEY, sigs BLOB NOT NULL);
 """
 # columns an older ledger lacks: such a ledger is dropped and rebuilt
-_REQUIRED = {"videos": {"n_views"}, "found": {"pair_cover"}}
+_REQUIRED = {"videos": {"n_views"}, "found": {"pair_cover"}, "probes": {"sigs"}}
+IN_CHUNK = 500  # ids per ``WHERE video IN (...)`` read
 
 
 class FileLike(Protocol):
@@ -208,6 +211,7 @@ class Library:
             with self._conn:
                 self._conn.execute("DELETE FROM videos")
                 self._conn.execute("DELETE FROM found")
+                self._conn.execute("DELETE FROM probes")
                 self._conn.execute("DELETE FROM meta")
                 self._conn.executemany("INSERT INTO meta VALUES (?, ?)", want.items())
         return self._backend
@@ -260,6 +264,7 @@ class Library:
         with self._conn:
             self._conn.executemany("DELETE FROM videos WHERE id=?", [(v,) for v in ids])
             self._conn.executemany("DELETE FROM found WHERE video=?", [(v,) for v in ids])
+            self._conn.executemany("DELETE FROM probes WHERE video=?", [(v,) for v in ids])
         # references from other videos' results are filtered when read (ids are never reused)
 
     def prune(self, roots: Iterable[Path] | None = None) -> list[Path]:
@@ -297,11 +302,24 @@ class Library:
 
     def _read_found(self, ids: Sequence[int], levels: int) -> dict[int, Found]:
         out: dict[int, Found] = {}
-        wanted = set(ids)
-        for row in self._conn.execute(
+        wanted = set(int(v) for v in ids)
+        cols = (
             "SELECT video, pair_other, pair_hits, pair_best, close_frame, close_other, "
             "pair_cover FROM found"
-        ):
+        )
+        if len(wanted) <= 20 * IN_CHUNK:  # a few: by key; many: one pass over the table
+            todo = sorted(wanted)
+            chunks = [todo[lo : lo + IN_CHUNK] for lo in range(0, len(todo), IN_CHUNK)]
+            rows: Iterable[Any] = (
+                row
+                for c in chunks
+                for row in self._conn.execute(
+                    f"{cols} WHERE video IN ({','.join('?' * len(c))})", c
+                )
+            )
+        else:
+            rows = self._conn.execute(cols)
+        for row in rows:
             if int(row[0]) in wanted:
                 out[int(row[0])] = Found(
                     np.frombuffer(row[1], np.int64),
@@ -312,6 +330,44 @@ class Library:
                     _cover(row[6], len(row[1]) // 8, levels),
                 )
         return out
+
+    def found(self, video_ids: Sequence[int]) -> dict[int, Found]:
+        """The stored search results of these videos (those that have them), without covers."""
+        return self._read_found(video_ids, 0)
+
+    def probes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every video's probe signatures: (n,) int64 video ids and (n, d) float32 rows."""
+        owner, sigs = [], []
+        for vid, blob in self._conn.execute("SELECT video, sigs FROM probes"):
+            s = np.frombuffer(blob, np.float16)
+            if s.size == 0 or s.size % PROBE_DIM:
+                continue
+            sigs.append(s.reshape(-1, PROBE_DIM))
+            owner.append(np.full(len(sigs[-1]), int(vid), np.int64))
+        if not sigs:
+            return np.zeros(0, np.int64), np.zeros((0, PROBE_DIM), np.float32)
+        return np.concatenate(owner), np.concatenate(sigs).astype(np.float32)
+
+    def commonness(self, video_id: int, among: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """How many families of other videos share each frame of one indexed video.
+
+        Counted as a scan counts it (:func:`~.candidates.family_commonness`), over the video
+        and the videos its frames are close to for which ``among`` (a mask over video ids) is
+        true: families are found within that neighbourhood.
+
+        Returns:
+            (n_frames,) int32 counts, over the video's indexed frames (all views in turn).
+        """
+        own = self._read_found([video_id], 0).get(video_id)
+        if own is None:
+            row = self._conn.execute(
+                "SELECT n_frames FROM videos WHERE id=?", (video_id,)
+            ).fetchone()
+            return np.zeros(int(row[0]) if row else 0, np.int32)
+        others = np.unique(own.close_other)
+        others = others[(others != video_id) & among(others)]
+        ids = np.concatenate([np.array([video_id], np.int64), others])
+        return self._answer(ids, 0).commonness[0]
 
     def _write_found(self, found: dict[int, Found]) -> None:
         self._conn.executemany(
@@ -343,6 +399,7 @@ class Library:
         token: CancelToken = NEVER_CANCELLED,
         views_of: Callable[[int], int] | None = None,
         cover_sims: Sequence[float] = (),
+        probes_of: Callable[[int], np.ndarray] | None = None,
     ) -> knn.Neighbours:
         """Bring the index up to date with ``files`` and answer their neighbours.
 
@@ -359,6 +416,8 @@ class Library:
                 None. A frame counts once towards a cover, whichever view is close.
             cover_sims: Similarities (ascending, none below ``min(min_sim, common_sim)``) at
                 which to count each pair's close frames (:attr:`Neighbours.cover`).
+            probes_of: The (p, PROBE_DIM) probe signatures of ``files[i]`` (turned copies are
+                found from them, :meth:`probes`); asked for new videos only.
 
         Returns:
             Neighbours indexed by position in ``files``.
@@ -392,6 +451,14 @@ class Library:
                         (os.fsencode(f.path), f.size, f.mtime_ns, len(v), views, now),
                     )
                     ids[i] = int(cur.lastrowid or 0)
+                if probes_of is not None:
+                    self._conn.executemany(
+                        "INSERT OR REPLACE INTO probes VALUES (?, ?)",
+                        [
+                            (int(ids[i] or 0), np.asarray(probes_of(i), np.float16).tobytes())
+                            for i in chunk
+                        ],
+                    )
             backend.add([int(ids[i] or 0) for i in chunk], vecs)
         t1 = time.perf_counter()
         # ... then search them against everything (so the first scan is one all-against-all)
@@ -666,6 +733,11 @@ def _has_columns(conn: sqlite3.Connection) -> bool:
     return True
 
 
+def ledger_path(folder: Path, feature_key: str, uri: str = "local") -> Path:
+    """Where the ledger of ``feature_key``'s library index on this backend lives."""
+    return folder / f"library-{_digest(feature_key)}{_tag(uri)}.sqlite3"
+
+
 def open_library(folder: Path | None, feature_key: str, uri: str = "local") -> Library:
     """Open (or create) the library index of ``feature_key``.
 
@@ -677,28 +749,28 @@ def open_library(folder: Path | None, feature_key: str, uri: str = "local") -> L
     """
     kind = backend_kind(uri)
     digest = _digest(feature_key)
-    ledger_path: Path | None = None
+    ledger: Path | None = None
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
-        ledger_path = folder / f"library-{digest}{_tag(uri)}.sqlite3"
+        ledger = ledger_path(folder, feature_key, uri)
     conn = sqlite3.connect(
-        str(ledger_path) if ledger_path else ":memory:", timeout=10, check_same_thread=False
+        str(ledger) if ledger else ":memory:", timeout=10, check_same_thread=False
     )
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.executescript(_SCHEMA)
         if not _has_columns(conn):
             # an older ledger: start it again (prepare() then drops the stale vectors too)
-            log.info("library ledger %s is of an older version: rebuilding", ledger_path)
+            log.info("library ledger %s is of an older version: rebuilding", ledger)
             conn.executescript("DROP TABLE videos; DROP TABLE found; DELETE FROM meta;")
             conn.executescript(_SCHEMA)
     except sqlite3.DatabaseError:
         conn.close()
-        if ledger_path is None:
+        if ledger is None:
             raise
-        aside = ledger_path.with_name(f"{ledger_path.name}.bad-{time.strftime('%Y%m%d-%H%M%S')}")
-        os.replace(ledger_path, aside)
-        log.warning("library ledger %s unreadable; set aside as %s", ledger_path, aside.name)
+        aside = ledger.with_name(f"{ledger.name}.bad-{time.strftime('%Y%m%d-%H%M%S')}")
+        os.replace(ledger, aside)
+        log.warning("library ledger %s unreadable; set aside as %s", ledger, aside.name)
         return open_library(folder, feature_key, uri)
 
     def make_backend(dim: int) -> VectorIndex:
@@ -710,4 +782,4 @@ def open_library(folder: Path | None, feature_key: str, uri: str = "local") -> L
 
         return LocalIndex(dim, folder / f"library-{digest}.faiss" if folder else None)
 
-    return Library(conn, make_backend, feature_key, uri, ledger_path)
+    return Library(conn, make_backend, feature_key, uri, ledger)

@@ -66,6 +66,7 @@ class LocalIndex:
         self._trained_for = 0
         self._quantizer: Any = None
         self._index: Any = None
+        self._dirty = False  # changed since loaded or persisted
         if path is not None and path.exists():
             try:
                 self._index = faiss.read_index(str(path))
@@ -153,6 +154,7 @@ class LocalIndex:
             self._rebuild_ivf(np.concatenate([old_ids, ids]), np.concatenate([old_vecs, vecs]))
         else:
             self._index.add_with_ids(vecs, ids)
+        self._dirty = True
 
     def remove(self, video_ids: list[int]) -> None:
         """Remove every frame of these videos."""
@@ -166,6 +168,7 @@ class LocalIndex:
         # the IVF hashtable direct map removes an explicit array of ids only
         sel = faiss.IDSelectorArray if self._ivf() is not None else faiss.IDSelectorBatch
         self._index.remove_ids(sel(ids))
+        self._dirty = True
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` nearest frames of each query."""
@@ -204,19 +207,25 @@ class LocalIndex:
         return f"approximate (faiss IVF-SQ8, {ivf.nlist} lists, nprobe {ivf.nprobe})"
 
     def persist(self) -> None:
-        """Write the index file (atomically)."""
+        """Write the index file (atomically) when it changed.
+
+        A reader (a search of the library) never writes: a scan may have written the file
+        since the reader loaded it.
+        """
         import faiss
 
-        if self.path is None:
+        if self.path is None or not self._dirty:
             return
         tmp = self.path.with_name(self.path.name + ".tmp")
         faiss.write_index(self._index, str(tmp))
         os.replace(tmp, self.path)
+        self._dirty = False
 
     def drop(self) -> None:
         """Delete everything."""
         self._index = self._flat()
         self._trained_for = 0
+        self._dirty = True
         if self.path is not None and self.path.exists():
             self.path.unlink()
 

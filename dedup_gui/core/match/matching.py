@@ -310,6 +310,7 @@ def match(
             token=token,
             views_of=lambda i: len(index_views(feats[i])),
             cover_sims=COVER_SIMS,
+            probes_of=lambda i: rotation.probe_signatures(feats[i]),
         )
         counts.update(lib.counts)
     finally:

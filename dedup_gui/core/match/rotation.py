@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from types import TracebackType
+from typing import Any
 
 import numpy as np
 
@@ -38,6 +39,11 @@ DCT_BLOCK = 8
 PROBE_SIM = 0.92
 # Votes (probes agreeing on one video and one turn) that make a rotated candidate.
 MIN_VOTES = 2
+PROBE_DIM = DCT_BLOCK * DCT_BLOCK - 1  # values in a signature
+# Frames of a query (spread over it) whose turned signatures are searched against the
+# library's stored probes, and the probes each may hit.
+QUERY_FRAMES = 64
+QUERY_NEIGHBOURS = 16
 
 
 def probe_indices(informative: np.ndarray, k: int = PROBES) -> np.ndarray:
@@ -71,6 +77,77 @@ def turned_signatures(thumbs: np.ndarray) -> np.ndarray:
     return out
 
 
+def whole_thumbs(f: VideoFeatures) -> np.ndarray:
+    """The thumbnails turned copies are compared on: the whole frame, borders removed.
+
+    A canvas found in one orientation may not be found in the other, and turned copies are
+    plain re-saves.
+    """
+    return f.thumbs if f.full_thumbs is None else f.full_thumbs
+
+
+def probe_signatures(f: VideoFeatures) -> np.ndarray:
+    """(p, PROBE_DIM) signatures of a video's probe frames (what a library stores of it)."""
+    return signatures(whole_thumbs(f)[probe_indices(f.informative)])
+
+
+def query_votes(
+    index: Any, owner: np.ndarray, f: VideoFeatures, skip: np.ndarray | None = None
+) -> dict[int, int]:
+    """Library videos that show the query turned, from the library's stored probes.
+
+    The query's frames (:data:`QUERY_FRAMES` of them) are turned and mirrored and searched
+    against ``index``, which holds the probe signatures of every library video (``owner``:
+    the library video of each row, -1 for none). A video needs :data:`MIN_VOTES` of its own
+    probes (fewer when it has fewer) hit under one turn.
+
+    Args:
+        index: A faiss inner-product index of probe signatures.
+        owner: (index.ntotal,) int64 library video of each row.
+        f: The query's features.
+        skip: (n_videos,) bool: library videos to leave out (the query's own file, copies
+            already found), or None.
+
+    Returns:
+        Library video -> quarter turns of the query that show it.
+    """
+    idx = probe_indices(f.informative, QUERY_FRAMES)
+    if not len(idx) or not index.ntotal:
+        return {}
+    turned = turned_signatures(whole_thumbs(f)[idx])  # (m, 3, 2, d)
+    per_frame = turned.shape[1] * turned.shape[2]
+    q = np.ascontiguousarray(turned.reshape(-1, turned.shape[-1]))
+    sims, ids = index.search(q, min(index.ntotal, QUERY_NEIGHBOURS))
+    turn = np.asarray(ROTATIONS, np.int64)[(np.arange(len(q)) % per_frame) // 2]
+    rows = np.repeat(np.arange(len(q)), sims.shape[1])
+    ids, sims = ids.ravel(), sims.ravel()
+    ok = ids >= 0
+    u = np.full(len(ids), -1, np.int64)
+    u[ok] = owner[ids[ok]]
+    ok &= (u >= 0) & (sims >= PROBE_SIM)
+    if skip is not None and len(skip):
+        ok[ok] = ~skip[u[ok]]
+    if not ok.any():
+        return {}
+    u, k, j, s = u[ok], turn[rows[ok]], ids[ok].astype(np.int64), sims[ok]
+    counts = np.bincount(owner[owner >= 0], minlength=int(u.max()) + 1)
+    key = u * 4 + k
+    # distinct probes of each (video, turn); the best similarity of each
+    pair = np.unique(np.stack([key, j]), axis=1)
+    votes = np.bincount(np.searchsorted(np.unique(key), pair[0]), minlength=len(np.unique(key)))
+    keys = np.unique(key)
+    best = np.full(len(keys), -1.0)
+    np.maximum.at(best, np.searchsorted(keys, key), s)
+    out: dict[int, tuple[float, int]] = {}
+    for kk, n, b in zip(keys.tolist(), votes.tolist(), best.tolist(), strict=True):
+        video, quarters = kk // 4, kk % 4
+        if n < min(MIN_VOTES, int(counts[video])):
+            continue
+        if video not in out or b > out[video][0]:
+            out[video] = (b, quarters)
+    return {v: q for v, (_, q) in out.items()}
+
+
 def probe_candidates(
     feats: list[VideoFeatures], min_sim: float = PROBE_SIM, min_votes: int = MIN_VOTES
 ) -> dict[tuple[int, int], tuple[float, int]]:
@@ -86,9 +163,7 @@ def probe_candidates(
     """
     import faiss
 
-    # the whole frames (borders removed): a canvas found in one orientation may not be found
-    # in the other, and turned copies are plain re-saves
-    thumbs = [f.thumbs if f.full_thumbs is None else f.full_thumbs for f in feats]
+    thumbs = [whole_thumbs(f) for f in feats]
     sigs = [signatures(t[f.informative]) for t, f in zip(thumbs, feats, strict=True)]
     sizes = [len(s) for s in sigs]
     if not sum(sizes):
