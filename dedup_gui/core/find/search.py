@@ -125,9 +125,11 @@ class Searcher:
         copies: dict[int, FoundCopy] = {}
         near: list[tuple[int, PairMatch]] = []
         refined = 0
-        for h in hits[:wanted]:
+        for h in hits:
+            if refined >= wanted:
+                break
             self.token.raise_if_cancelled()
-            if not lib.usable(h.video):  # gone or changed since analysed
+            if not lib.usable(h.video):  # gone or changed since analysed: the next one
                 continue
             refined += 1
             m = self._refine(feats, qp, qfull, h.video)

@@ -300,6 +300,23 @@ class Library:
                     changed.append(hit[0])
         return ids, changed
 
+    def _rows(self, select: str, column: str, ids: Iterable[int]) -> Iterable[Any]:
+        """The rows of ``select`` whose ``column`` is one of ``ids``.
+
+        A few ids are read by key; many, in one pass over every row (the caller filters).
+        """
+        wanted = sorted({int(v) for v in ids})
+        if len(wanted) > 20 * IN_CHUNK:
+            return self._conn.execute(select)
+        chunks = [wanted[lo : lo + IN_CHUNK] for lo in range(0, len(wanted), IN_CHUNK)]
+        return (
+            row
+            for c in chunks
+            for row in self._conn.execute(
+                f"{select} WHERE {column} IN ({','.join('?' * len(c))})", c
+            )
+        )
+
     def _read_found(self, ids: Sequence[int], levels: int) -> dict[int, Found]:
         out: dict[int, Found] = {}
         wanted = set(int(v) for v in ids)
@@ -307,19 +324,7 @@ class Library:
             "SELECT video, pair_other, pair_hits, pair_best, close_frame, close_other, "
             "pair_cover FROM found"
         )
-        if len(wanted) <= 20 * IN_CHUNK:  # a few: by key; many: one pass over the table
-            todo = sorted(wanted)
-            chunks = [todo[lo : lo + IN_CHUNK] for lo in range(0, len(todo), IN_CHUNK)]
-            rows: Iterable[Any] = (
-                row
-                for c in chunks
-                for row in self._conn.execute(
-                    f"{cols} WHERE video IN ({','.join('?' * len(c))})", c
-                )
-            )
-        else:
-            rows = self._conn.execute(cols)
-        for row in rows:
+        for row in self._rows(cols, "video", wanted):
             if int(row[0]) in wanted:
                 out[int(row[0])] = Found(
                     np.frombuffer(row[1], np.int64),
@@ -613,7 +618,7 @@ class Library:
         n_videos = len(video_ids)
         by_id = {
             int(i): (int(n), max(int(w), 1))
-            for i, n, w in self._conn.execute("SELECT id, n_frames, n_views FROM videos")
+            for i, n, w in self._rows("SELECT id, n_frames, n_views FROM videos", "id", video_ids)
         }
         info = np.array([by_id.get(int(v), (0, 1)) for v in video_ids], np.int64).reshape(-1, 2)
         sizes = info[:, 0]

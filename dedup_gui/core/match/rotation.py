@@ -40,9 +40,10 @@ PROBE_SIM = 0.92
 # Votes (probes agreeing on one video and one turn) that make a rotated candidate.
 MIN_VOTES = 2
 PROBE_DIM = DCT_BLOCK * DCT_BLOCK - 1  # values in a signature
-# Frames of a query (spread over it) whose turned signatures are searched against the
-# library's stored probes, and the probes each may hit.
-QUERY_FRAMES = 64
+# A query's turned frames searched against the library's stored probes: the informative
+# frames at and around the probes' places (a turned copy is a whole copy: its probes sit at
+# the same share of its informative frames), this many either side; the probes each may hit.
+QUERY_SLACK = 2
 QUERY_NEIGHBOURS = 16
 
 
@@ -86,6 +87,16 @@ def whole_thumbs(f: VideoFeatures) -> np.ndarray:
     return f.thumbs if f.full_thumbs is None else f.full_thumbs
 
 
+def query_frames(informative: np.ndarray, slack: int = QUERY_SLACK) -> np.ndarray:
+    """Informative frames at and around the places of a video's probes (ascending)."""
+    idx = np.nonzero(informative)[0]
+    if len(idx) <= PROBES * (2 * slack + 1):
+        return idx
+    at = np.round(np.linspace(0, len(idx) - 1, PROBES)).astype(int)
+    near = (at[:, None] + np.arange(-slack, slack + 1)[None, :]).ravel()
+    return idx[np.unique(np.clip(near, 0, len(idx) - 1))]
+
+
 def probe_signatures(f: VideoFeatures) -> np.ndarray:
     """(p, PROBE_DIM) signatures of a video's probe frames (what a library stores of it)."""
     return signatures(whole_thumbs(f)[probe_indices(f.informative)])
@@ -96,9 +107,9 @@ def query_votes(
 ) -> dict[int, int]:
     """Library videos that show the query turned, from the library's stored probes.
 
-    The query's frames (:data:`QUERY_FRAMES` of them) are turned and mirrored and searched
-    against ``index``, which holds the probe signatures of every library video (``owner``:
-    the library video of each row, -1 for none). A video needs :data:`MIN_VOTES` of its own
+    The query's frames around its own probe places (:func:`query_frames`) are turned and
+    mirrored and searched against ``index``, which holds the probe signatures of every library
+    video (``owner``: the library video of each row, -1 for none). A video needs :data:`MIN_VOTES` of its own
     probes (fewer when it has fewer) hit under one turn.
 
     Args:
@@ -111,7 +122,7 @@ def query_votes(
     Returns:
         Library video -> quarter turns of the query that show it.
     """
-    idx = probe_indices(f.informative, QUERY_FRAMES)
+    idx = query_frames(f.informative)
     if not len(idx) or not index.ntotal:
         return {}
     turned = turned_signatures(whole_thumbs(f)[idx])  # (m, 3, 2, d)
