@@ -109,6 +109,7 @@ def to_dict(result: Any) -> dict[str, Any]:
         "status": str(result.status),
         "message": result.message,
         "library_videos": result.library_videos,
+        "library_source": result.library_source,
         "roots": [str(r) for r in result.roots],
         "seconds": result.seconds,
         "queries": [
@@ -212,7 +213,8 @@ def run_find(args: argparse.Namespace) -> int:
 
 
 def _print(result: Any) -> None:
-    print(f"Searched {result.library_videos} analysed videos.")
+    where = f" in {result.library_source}" if result.library_source else ""
+    print(f"Searched {result.library_videos} analysed videos{where}.")
     for q in result.queries:
         dur = q.query.probe.duration if q.query.probe else 0.0
         n = len(q.copies)

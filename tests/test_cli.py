@@ -129,6 +129,7 @@ def test_find_ranks_the_source_of_an_excerpt_with_its_range(find_lib, tmp_path):
     assert p.returncode == 0, p.stderr
     r = json.loads(out.read_text())
     assert r["status"] == "ok" and r["library_videos"] == 2
+    assert r["library_source"].startswith("the library index (exact")  # what the scan kept
     (q,) = r["queries"]
     assert Path(q["query"]).name == "cut.mp4"
     best = q["copies"][0]
@@ -138,6 +139,7 @@ def test_find_ranks_the_source_of_an_excerpt_with_its_range(find_lib, tmp_path):
     assert "other.mp4" not in {Path(c["path"]).name for c in q["copies"]}
     # the listing: rank, similarity, kind, path and both ranges
     assert "source.mp4" in p.stdout and "excerpt" in p.stdout and "<->" in p.stdout
+    assert "Searched 2 analysed videos in the library index" in p.stdout
 
 
 def test_find_in_a_library_never_scanned_says_scan_first(find_lib, tmp_path):

@@ -202,6 +202,7 @@ def find_copies(
             FindStatus.OK,
             problems=tuple(problems),
             library_videos=len(library),
+            library_source=library.source,
             roots=root_paths,
             seconds=seconds,
             notices=tuple(cache.notices),

@@ -99,6 +99,8 @@ class IndexedLibrary(Views):
         self.whitening = whitening
         self.suppress_common = suppress_common
         self._backend = ledger.open_backend()
+        kind = self._backend.describe() if self._backend is not None else "empty"
+        self.source = f"the library index ({kind})"
         rows = []
         for vid, path, size, mtime_ns, _ in ledger.videos():
             root = _root(path, roots)

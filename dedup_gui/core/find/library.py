@@ -117,6 +117,11 @@ class Library(Protocol):
         """The transform the indexed frame vectors are in (queries are whitened alike)."""
         ...
 
+    @property
+    def source(self) -> str:
+        """Where the videos are searched, in words (for messages)."""
+        ...
+
     def __len__(self) -> int:
         """Videos in the library."""
         ...
@@ -170,6 +175,7 @@ class Views:
     whitening: similarity.Whitening
     files: Sequence[VideoFile]
     videos: Sequence[LibraryVideo]
+    source: str
 
     def __init__(self) -> None:
         self._prepared: dict[int, Prepared] = {}
@@ -269,6 +275,7 @@ class LibrarySearch(Views):
         suppress_common: bool = True,
     ) -> None:
         super().__init__()
+        self.source = "the analysed videos of the feature cache"
         self.videos = list(videos)
         self.files = [v.file for v in self.videos]
         feats = [v.features for v in self.videos]

@@ -94,6 +94,8 @@ class FindResult:
         queries: Per analysed query file, its copies.
         problems: Query files that could not be analysed (and other per-file notes).
         library_videos: Analysed videos searched.
+        library_source: Where they were searched, in words (the library index and its kind,
+            or the feature cache).
         roots: The library folders searched (empty: every analysed file).
         seconds: Where the time went (discover, library, features, search).
         notices: Messages about the cache.
@@ -103,6 +105,7 @@ class FindResult:
     queries: tuple[QueryCopies, ...] = ()
     problems: tuple[Problem, ...] = ()
     library_videos: int = 0
+    library_source: str = ""
     roots: tuple[Path, ...] = ()
     seconds: dict[str, float] = field(default_factory=dict)
     notices: tuple[str, ...] = ()

@@ -109,8 +109,8 @@ def query_votes(
 
     The query's frames around its own probe places (:func:`query_frames`) are turned and
     mirrored and searched against ``index``, which holds the probe signatures of every library
-    video (``owner``: the library video of each row, -1 for none). A video needs :data:`MIN_VOTES` of its own
-    probes (fewer when it has fewer) hit under one turn.
+    video (``owner``: the library video of each row, -1 for none). A video needs
+    :data:`MIN_VOTES` of its own probes (fewer when it has fewer) hit under one turn.
 
     Args:
         index: A faiss inner-product index of probe signatures.
