@@ -165,6 +165,10 @@ class Library(Protocol):
         ...
 
 
+EXACT_PROBES = 50_000  # probe signatures searched exactly; above, an inverted index
+PROBE_LISTS = 16  # lists of that index probed per turned frame
+
+
 class Views:
     """Refinement views and probe votes shared by both kinds of library.
 
@@ -181,16 +185,16 @@ class Views:
         self._prepared: dict[int, Prepared] = {}
         self._full: dict[int, Prepared | None] = {}
         self._probes: tuple[Any, np.ndarray] | None = None
-        self._where: dict[Path, int] | None = None
+        self._where: dict[str, int] | None = None
 
     def __len__(self) -> int:
         return len(self.files)
 
     def position(self, path: Path) -> int | None:
         """The position of the video of ``path``, if the library holds it."""
-        if self._where is None:
-            self._where = {f.path: i for i, f in enumerate(self.files)}
-        return self._where.get(path)
+        if self._where is None:  # str keys: hashing 100,000 Paths takes a second
+            self._where = {str(f.path): i for i, f in enumerate(self.files)}
+        return self._where.get(str(path))
 
     def usable(self, i: int) -> bool:
         """Whether video ``i`` is unchanged on disk and its features can be read."""
@@ -239,9 +243,28 @@ class Views:
 
         if self._probes is None:
             owner, sigs = self._probe_rows()
-            index = faiss.IndexFlatIP(rotation.PROBE_DIM)
-            if len(sigs):
-                index.add(np.ascontiguousarray(sigs, np.float32))
+            sigs = np.ascontiguousarray(sigs, np.float32)
+            index: Any
+            if len(sigs) > EXACT_PROBES:
+                # probes close enough to vote (cosine >= 0.92) share a list or a neighbouring
+                # one: an inverted index probes a few lists instead of every signature
+                nlist = int(np.sqrt(len(sigs)))
+                index = faiss.IndexIVFFlat(
+                    faiss.IndexFlatIP(rotation.PROBE_DIM),
+                    rotation.PROBE_DIM,
+                    nlist,
+                    faiss.METRIC_INNER_PRODUCT,
+                )
+                index.cp.seed = 1
+                rng = np.random.default_rng(1)
+                train = sigs[rng.choice(len(sigs), min(len(sigs), 40 * nlist), replace=False)]
+                index.train(train)
+                index.add(sigs)
+                index.nprobe = PROBE_LISTS
+            else:
+                index = faiss.IndexFlatIP(rotation.PROBE_DIM)
+                if len(sigs):
+                    index.add(sigs)
             self._probes = (index, owner)
         index, owner = self._probes
         mask = np.zeros(len(self), bool)

@@ -85,7 +85,7 @@ class Searcher:
         self._rotator: rotation.Rotator | None = None
         self._zoomer: zoom.Zoomer | None = None
         self._same_size: dict[int, list[Path]] | None = None
-        self._folder_root: dict[Path, Path] = {}
+        self._folder_root: dict[str, Path] = {}
         self._hashes: dict[Path, bytes | None] = {}
 
     def close(self) -> None:
@@ -301,11 +301,14 @@ class Searcher:
     def _same_sized(self) -> dict[int, list[Path]]:
         """Library files and the unanalysed videos beside them, by size."""
         if self._same_size is None:
+            # str keys throughout: hashing 100,000 Paths takes a second
             by_size: dict[int, list[Path]] = {}
+            analysed: set[str] = set()
             for f in self.library.files:
                 by_size.setdefault(f.size, []).append(f.path)
-                self._folder_root.setdefault(f.path.parent, f.root)
-            analysed = {f.path for f in self.library.files}
+                name = str(f.path)
+                analysed.add(name)
+                self._folder_root.setdefault(os.path.dirname(name), f.root)
             exts = self.opts.discovery.extensions
             for folder in sorted(self._folder_root):
                 try:
@@ -313,12 +316,12 @@ class Searcher:
                 except OSError:
                     continue
                 for e in entries:
-                    p = Path(e.path)
-                    if p in analysed or p.suffix.lower().lstrip(".") not in exts:
+                    ext = os.path.splitext(e.name)[1].lower().lstrip(".")
+                    if e.path in analysed or ext not in exts:
                         continue
                     try:
                         if e.is_file():
-                            by_size.setdefault(e.stat().st_size, []).append(p)
+                            by_size.setdefault(e.stat().st_size, []).append(Path(e.path))
                     except OSError:
                         continue
             self._same_size = by_size
@@ -378,7 +381,7 @@ class Searcher:
     def _beside(self, p: Path, st: os.stat_result, probe: Probe | None) -> VideoInfo:
         """A file found beside the library's (its probe is its twin's)."""
         self._same_sized()
-        root = self._folder_root.get(p.parent, p.parent)
+        root = self._folder_root.get(str(p.parent), p.parent)
         return VideoInfo(p, st.st_size, st.st_mtime_ns, root, probe, _under(p, self.ref_roots))
 
 

@@ -234,6 +234,12 @@ class Library:
         rows = self._conn.execute("SELECT id, path, size, mtime_ns, n_frames FROM videos")
         return [(int(i), Path(os.fsdecode(p)), int(s), int(m), int(n)) for i, p, s, m, n in rows]
 
+    def rows(self) -> list[tuple[int, bytes, int, int]]:
+        """(id, path as bytes, size, mtime_ns) of every indexed video, by path."""
+        return self._conn.execute(
+            "SELECT id, path, size, mtime_ns FROM videos ORDER BY path"
+        ).fetchall()
+
     def stats(self) -> dict[str, Any]:
         """What is indexed: videos, frames, bytes on disk, keys and backend."""
         n_videos, n_frames = self._conn.execute(
@@ -342,16 +348,15 @@ class Library:
 
     def probes(self) -> tuple[np.ndarray, np.ndarray]:
         """Every video's probe signatures: (n,) int64 video ids and (n, d) float32 rows."""
-        owner, sigs = [], []
-        for vid, blob in self._conn.execute("SELECT video, sigs FROM probes"):
-            s = np.frombuffer(blob, np.float16)
-            if s.size == 0 or s.size % PROBE_DIM:
-                continue
-            sigs.append(s.reshape(-1, PROBE_DIM))
-            owner.append(np.full(len(sigs[-1]), int(vid), np.int64))
-        if not sigs:
+        rows = self._conn.execute("SELECT video, sigs FROM probes").fetchall()
+        width = 2 * PROBE_DIM  # bytes of one float16 signature
+        rows = [(v, b) for v, b in rows if b and len(b) % width == 0]
+        if not rows:
             return np.zeros(0, np.int64), np.zeros((0, PROBE_DIM), np.float32)
-        return np.concatenate(owner), np.concatenate(sigs).astype(np.float32)
+        counts = np.array([len(b) // width for _, b in rows], np.int64)
+        owner = np.repeat(np.array([v for v, _ in rows], np.int64), counts)
+        sigs = np.frombuffer(b"".join(b for _, b in rows), np.float16).reshape(-1, PROBE_DIM)
+        return owner, sigs.astype(np.float32)
 
     def commonness(self, video_id: int, among: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
         """How many families of other videos share each frame of one indexed video.
