@@ -146,3 +146,31 @@ def test_the_index_leaves_out_files_changed_or_gone_since_the_scan(embedder, tmp
     result = find_copies([lib / "source.mp4"], options, roots=[lib], embedder=embedder)
     assert result.library_videos == 3
     assert [c.path.name for c in result.queries[0].copies] == ["copy.mp4"]
+
+
+def test_a_copy_its_own_comparison_misses_is_found_through_a_copy_of_it(
+    library, embedder, monkeypatch
+):
+    from dataclasses import replace
+
+    from dedup_gui.core.find import search
+
+    lib, options = library
+    real = search.Searcher._refine
+
+    def missing_source(self, feats, qp, qfull, i):  # the excerpt's alignment goes astray
+        m = real(self, feats, qp, qfull, i)
+        return replace(m, verified=False) if self.library.files[i].path.name in source else m
+
+    # the scan analysed one file of the identical pair; its comparison fails whichever it is
+    source = {"source.mp4", "same bytes.mp4"}
+
+    monkeypatch.setattr(search.Searcher, "_refine", missing_source)
+    result = find_copies([lib / "clip.mp4"], options, roots=[lib], embedder=embedder)
+    found = {c.path.name: c for c in result.queries[0].copies}
+    assert "other.mp4" not in found
+    source = found["source.mp4"]  # through the mirrored copies, which hold the whole source
+    assert source.kind is CopyKind.EXCERPT
+    assert abs(source.match_range[0] - 3.0) <= 1.0 and abs(source.match_range[1] - 9.0) <= 1.0
+    assert source.evidence.flipped is False and found["mirrored.mp4"].evidence.flipped is True
+    assert "same bytes.mp4" in found  # and the source's byte-identical twin with it

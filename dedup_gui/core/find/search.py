@@ -51,6 +51,12 @@ COMMON_SIM = 0.55
 ZOOM_CANDIDATES = 4
 # A library video that holds this share of the query's frames is a copy, not common footage.
 CORE_SHARE = 0.8
+# The whole copies of a found copy (its siblings in the library) are copies of the query too,
+# found through it when the query's own comparison missed them (an excerpt whose alignment
+# against one copy went astray): the best this many copies are expanded, each to the library
+# videos that hold this share of its frames and that a whole-copy comparison accepts.
+EXPAND_COPIES = 5
+SIBLING_SHARE = 0.5
 # The range along the alignment is used when the matched frames lie inside it, give or take
 # this many seconds (matched frames are sampled about a second apart and may be few).
 RANGE_SLACK = 3.0
@@ -143,6 +149,7 @@ class Searcher:
         if self.mo.rotation:
             for i, copy in self._turned(file, query, feats, own, set(copies)).items():
                 copies[i] = copy
+        copies.update(self._siblings(copies, own))
         ranked = sorted(copies.values(), key=lambda c: (-c.similarity, os.fsencode(c.path)))
         ranked = self._identical(query, ranked)
         unique: dict[Path, FoundCopy] = {}
@@ -197,6 +204,72 @@ class Searcher:
         lf = lib.full_view(i)
         lf = None if lf is None else replace(lf, index=1)
         return views.compare_views(qp, lp, qfull, lf, [feats, lib.videos[i].features], self.mo)
+
+    # ---------------------------------------------------------------- copies of copies
+    def _siblings(self, found: dict[int, FoundCopy], own: set[int]) -> dict[int, FoundCopy]:
+        """Whole copies of the found copies that the query's own search missed (see above).
+
+        The query's range in a sibling is the found copy's range carried along the copy's
+        alignment with the sibling; kind and mirroring compose.
+        """
+        lib = self.library
+        full = replace(self.mo, partial=False)
+        out: dict[int, FoundCopy] = {}
+        best = sorted(found.items(), key=lambda x: (-x[1].similarity, x[0]))[:EXPAND_COPIES]
+        for i, c in best:
+            if c.kind is CopyKind.TURNED or c.identical:  # turned frames; twins come later
+                continue
+            self.token.raise_if_cancelled()
+            a = replace(lib.prepared(i), index=0)
+            fa = lib.full_view(i)
+            n = max(len(a.vectors), 1)
+            for h in lib.search(a.vectors, NEIGHBOURS, CANDIDATE_SIM, self.token):
+                j = h.video
+                if (
+                    j == i
+                    or j in own
+                    or j in found
+                    or j in out
+                    or len(h.frames) < SIBLING_SHARE * n
+                ):
+                    continue
+                if not lib.usable(j):
+                    continue
+                b = replace(lib.prepared(j), index=1)
+                fb = lib.full_view(j)
+                m = views.compare_views(
+                    a, b, fa, None if fb is None else replace(fb, index=1),
+                    [lib.videos[i].features, lib.videos[j].features], full,
+                )  # fmt: skip
+                if not m.accepted(full.threshold, False):
+                    continue
+                sibling = self._through(c, m, self._info(lib.videos[j]))
+                if sibling is not None:
+                    out[j] = sibling
+        return out
+
+    @staticmethod
+    def _through(c: FoundCopy, m: PairMatch, other: VideoInfo) -> FoundCopy | None:
+        """``c`` carried to ``other``, a whole copy of its file (``m``: c's file is a)."""
+        back = m.evidence_b  # t_other = speed * t_c + offset
+        r0, r1 = c.match_range
+        lo, hi = back.offset + back.speed * r0, back.offset + back.speed * r1
+        dur = other.probe.duration if other.probe else 0.0
+        rng = _clip((lo, hi), dur)
+        if rng[1] - rng[0] < 0.5 * back.speed * (r1 - r0):  # most of it is not in the sibling
+            return None
+        flipped = c.evidence.flipped != m.evidence_a.flipped
+        kind = c.kind
+        if kind in (CopyKind.SAME, CopyKind.MIRRORED):
+            kind = CopyKind.MIRRORED if flipped else CopyKind.SAME
+        return replace(
+            c,
+            file=other,
+            similarity=round(min(c.similarity, m.score(False)), 4),
+            kind=kind,
+            match_range=rng,
+            evidence=replace(c.evidence, member_range=rng, flipped=flipped),
+        )
 
     # ---------------------------------------------------------------- zoomed copies
     def _near_miss(self, m: PairMatch, qd: float, ld: float) -> bool:
