@@ -111,11 +111,11 @@ def test_the_library_index_and_the_gathered_library_find_the_same_copies(library
             # the index holds the scanned videos only; the cache also the queries since
             assert isinstance(indexed, IndexedLibrary) and len(indexed) == 5
             for name in ("clip.mp4", "source.mp4", "turned.mp4"):
-                found = [
-                    find_copies([lib / name], options, cache, roots=[lib], embedder=embedder,
-                                library=one).queries[0].copies  # fmt: skip
-                    for one in (indexed, gathered)
-                ]
+                found = []
+                for one in (indexed, gathered):
+                    r = find_copies([lib / name], options, cache, roots=[lib], embedder=embedder,
+                                    library=one)  # fmt: skip
+                    found.append(r.queries[0].copies)
                 assert [(c.path, c.kind) for c in found[0]] == [
                     (c.path, c.kind) for c in found[1]
                 ], name
