@@ -102,6 +102,7 @@ def main() -> int:
             options.match.whiten,
             options.min_duration,
             options.match.suppress_common,
+            options.discovery.extensions,
         )
     else:
         library = gather_library(options, cache, embedder, args.library)

@@ -105,8 +105,9 @@ def test_the_library_index_and_the_gathered_library_find_the_same_copies(library
     with FeatureCache.open(options.cache_dir) as cache:
         indexed = gather_library(options, cache, embedder, [lib])
         gathered = LibrarySearch.from_cache(
-            cache, feature_key(options, embedder), [lib], embedder.prior(options.sampling.size)
-        )
+            cache, feature_key(options, embedder), [lib], embedder.prior(options.sampling.size),
+            extensions=options.discovery.extensions,
+        )  # fmt: skip
         try:
             # the index holds the scanned videos only; the cache also the queries since
             assert isinstance(indexed, IndexedLibrary) and len(indexed) == 5

@@ -325,3 +325,23 @@ def test_a_reader_never_rewrites_the_index_file(tmp_path):
     reader.search(_videos(n=1)[0][:2], 3)
     reader.close()  # nothing changed: a scan may have written the file since it was read
     assert path.stat().st_mtime_ns == stamp
+
+
+def test_identical_copies_are_recorded_by_size_and_go_with_their_video(tmp_path):
+    from pathlib import Path
+
+    vectors = clustered_library(6)[:4]
+    files = [_File(i) for i in range(len(vectors))]
+    twin = _File(0)
+    twin.path = Path("/elsewhere/copy of v0000.mp4")
+    with _lib(tmp_path) as lib:
+        _neighbours(lib, files, vectors)
+        lib.set_twins([(files[0], [twin]), (_File(99), [_File(98)])])  # 99 is not indexed
+        assert set(lib.same_size(files[0].size)) == {files[0].path, twin.path}
+        assert lib.same_size(_File(98).size) == []
+        lib.set_twins([(files[0], [])])  # a later scan saw no copy any more
+        assert lib.same_size(files[0].size) == [files[0].path]
+        lib.set_twins([(files[0], [twin])])
+        (vid,) = [v for v, p, *_ in lib.videos() if p == files[0].path]
+        lib.remove([vid])
+        assert lib.same_size(files[0].size) == []

@@ -95,6 +95,7 @@ def gather_library(
         options.match.whiten,
         options.min_duration,
         options.match.suppress_common,
+        options.discovery.extensions,
     )
 
 

@@ -11,6 +11,7 @@ candidates need them, and kept for the next queries in a small LRU.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import os
 from collections import OrderedDict
@@ -20,7 +21,14 @@ from typing import Any
 
 import numpy as np
 
-from dedup_gui.core.find.library import LibraryVideo, VideoHits, Views, current, group_hits
+from dedup_gui.core.find.library import (
+    LibraryVideo,
+    VideoHits,
+    Views,
+    current,
+    group_hits,
+    under,
+)
 from dedup_gui.core.index.base import video_of
 from dedup_gui.core.index.library import Library as IndexLedger
 from dedup_gui.core.library.cache import FeatureCache
@@ -92,7 +100,7 @@ class IndexedLibrary(Views):
         roots: Sequence[Path] | None = None,
         suppress_common: bool = True,
     ) -> None:
-        super().__init__()
+        super().__init__(roots)
         self.ledger = ledger
         self.cache = cache
         self.key = key
@@ -105,18 +113,19 @@ class IndexedLibrary(Views):
         # prefix: Path operations on 100,000 rows would take seconds
         sep = os.fsencode(os.sep)
         wanted = [(os.fsencode(r).rstrip(sep) + sep, r) for r in roots or ()]
-        files, ids_ = [], []
+        files, ids_, self._raw = [], [], []
         for vid, raw, size, mtime_ns in ledger.rows():
             raw = bytes(raw)
-            under: Path | None = None
+            root: Path | None = None
             if roots is not None:
-                under = next(
+                root = next(
                     (r for pre, r in wanted if raw.startswith(pre) or raw == pre[:-1]), None
                 )
-                if under is None:
+                if root is None:
                     continue
             path = Path(os.fsdecode(raw))
-            files.append(VideoFile(path, int(size), int(mtime_ns), under or path.parent))
+            files.append(VideoFile(path, int(size), int(mtime_ns), root or path.parent))
+            self._raw.append(raw)
             ids_.append(int(vid))
         self.files = files
         ids = np.array(ids_, np.int64)
@@ -135,6 +144,17 @@ class IndexedLibrary(Views):
             return np.full(video_ids.shape, -1, np.int64)
         at = np.clip(np.searchsorted(self._sorted, video_ids), 0, len(self._sorted) - 1)
         return np.where(self._sorted[at] == video_ids, self._order[at], -1)
+
+    def position(self, path: Path) -> int | None:
+        """The position of the video of ``path`` (files are sorted by their bytes)."""
+        raw = os.fsencode(path)
+        at = bisect.bisect_left(self._raw, raw)
+        return at if at < len(self._raw) and self._raw[at] == raw else None
+
+    def same_size(self, size: int) -> list[Path]:
+        """Indexed files of ``size`` bytes, and the identical copies the scans saw."""
+        found = self.ledger.same_size(size)
+        return found if self.roots is None else [p for p in found if under(p, self.roots)]
 
     def usable(self, i: int) -> bool:
         """Whether video ``i``'s file is unchanged and the cache has its features."""

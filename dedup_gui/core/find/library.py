@@ -86,7 +86,8 @@ class VideoHits:
     best: float
 
 
-def _under(path: Path, roots: Sequence[Path]) -> bool:
+def under(path: Path, roots: Sequence[Path]) -> bool:
+    """Whether ``path`` is one of ``roots`` or lies under one."""
     return any(path == r or r in path.parents for r in roots)
 
 
@@ -132,6 +133,14 @@ class Library(Protocol):
 
     def usable(self, i: int) -> bool:
         """Whether video ``i`` is unchanged on disk and its features can be read."""
+        ...
+
+    def same_size(self, size: int) -> list[Path]:
+        """Library files of ``size`` bytes, and the identical copies of library files."""
+        ...
+
+    def root_of(self, path: Path) -> Path:
+        """The library folder ``path`` lies under (its own folder outside them)."""
         ...
 
     def search(
@@ -181,7 +190,8 @@ class Views:
     videos: Sequence[LibraryVideo]
     source: str
 
-    def __init__(self) -> None:
+    def __init__(self, roots: Sequence[Path] | None = None) -> None:
+        self.roots = list(roots) if roots is not None else None
         self._prepared: dict[int, Prepared] = {}
         self._full: dict[int, Prepared | None] = {}
         self._probes: tuple[Any, np.ndarray] | None = None
@@ -200,6 +210,10 @@ class Views:
         """Whether video ``i`` is unchanged on disk and its features can be read."""
         f = self.files[i]
         return current(f.path, f.size, f.mtime_ns)
+
+    def root_of(self, path: Path) -> Path:
+        """The library folder ``path`` lies under (its own folder outside them)."""
+        return next((r for r in self.roots or () if under(path, [r])), path.parent)
 
     def _weights(self, i: int, n: int) -> np.ndarray:
         return np.ones(n, np.float32)
@@ -296,9 +310,13 @@ class LibrarySearch(Views):
         prior: tuple[np.ndarray, np.ndarray] | None = None,
         whiten: bool = True,
         suppress_common: bool = True,
+        roots: Sequence[Path] | None = None,
+        extensions: Iterable[str] = (),
     ) -> None:
-        super().__init__()
+        super().__init__(roots)
         self.source = "the analysed videos of the feature cache"
+        self.extensions = frozenset(extensions)
+        self._same_size: dict[int, list[Path]] | None = None
         self.videos = list(videos)
         self.files = [v.file for v in self.videos]
         feats = [v.features for v in self.videos]
@@ -329,6 +347,7 @@ class LibrarySearch(Views):
         whiten: bool = True,
         min_duration: float = 0.0,
         suppress_common: bool = True,
+        extensions: Iterable[str] = (),
     ) -> LibrarySearch:
         """Gather the videos analysed under ``key`` (under ``roots``, or all) that still exist.
 
@@ -340,22 +359,24 @@ class LibrarySearch(Views):
             whiten: See the class.
             min_duration: Leave out videos shorter than this (as a scan does).
             suppress_common: See the class.
+            extensions: Video file extensions (the unanalysed identical copies beside the
+                library's files are found among those, see :meth:`same_size`).
         """
         wanted = [Path(os.path.abspath(r)) for r in roots] if roots is not None else None
         videos = []
         for path, size, mtime_ns, hit in cache.entries(key):
-            if wanted is not None and not _under(path, wanted):
+            if wanted is not None and not under(path, wanted):
                 continue
             if not current(path, size, mtime_ns):
                 continue
             if min_duration and 0 < hit.probe.duration < min_duration:
                 continue
-            root = next((r for r in wanted or () if _under(path, [r])), path.parent)
+            root = next((r for r in wanted or () if under(path, [r])), path.parent)
             videos.append(LibraryVideo(VideoFile(path, size, mtime_ns, root), hit.probe,
                                        hit.features))  # fmt: skip
         videos.sort(key=lambda v: os.fsencode(v.path))
         log.info("library: %d analysed videos", len(videos))
-        return cls(videos, prior, whiten, suppress_common)
+        return cls(videos, prior, whiten, suppress_common, wanted, extensions)
 
     # ------------------------------------------------------------------ search
     def _build(self) -> None:
@@ -396,6 +417,39 @@ class LibrarySearch(Views):
     def frames(self) -> int:
         """Frame vectors in the index."""
         return 0 if self._index is None else int(self._index.ntotal)
+
+    def same_size(self, size: int) -> list[Path]:
+        """Library files of ``size`` bytes, and the unanalysed videos beside them.
+
+        A cache knows nothing of the identical copies a scan did not analyse: the folders of
+        the library's files are listed (once) for videos of the ``extensions``.
+        """
+        if self._same_size is None:
+            # str keys throughout: hashing 100,000 Paths takes a second
+            by_size: dict[int, list[Path]] = {}
+            analysed: set[str] = set()
+            folders: set[str] = set()
+            for f in self.files:
+                by_size.setdefault(f.size, []).append(f.path)
+                name = str(f.path)
+                analysed.add(name)
+                folders.add(os.path.dirname(name))
+            for folder in sorted(folders):
+                try:
+                    entries = list(os.scandir(folder))
+                except OSError:
+                    continue
+                for e in entries:
+                    ext = os.path.splitext(e.name)[1].lower().lstrip(".")
+                    if e.path in analysed or ext not in self.extensions:
+                        continue
+                    try:
+                        if e.is_file():
+                            by_size.setdefault(e.stat().st_size, []).append(Path(e.path))
+                    except OSError:
+                        continue
+            self._same_size = by_size
+        return list(self._same_size.get(size, []))
 
     def search(
         self,

@@ -90,8 +90,6 @@ class Searcher:
         self.ref_roots = ref_roots
         self._rotator: rotation.Rotator | None = None
         self._zoomer: zoom.Zoomer | None = None
-        self._same_size: dict[int, list[Path]] | None = None
-        self._folder_root: dict[str, Path] = {}
         self._hashes: dict[Path, bytes | None] = {}
 
     def close(self) -> None:
@@ -371,35 +369,6 @@ class Searcher:
         return out
 
     # ---------------------------------------------------------------- identical files
-    def _same_sized(self) -> dict[int, list[Path]]:
-        """Library files and the unanalysed videos beside them, by size."""
-        if self._same_size is None:
-            # str keys throughout: hashing 100,000 Paths takes a second
-            by_size: dict[int, list[Path]] = {}
-            analysed: set[str] = set()
-            for f in self.library.files:
-                by_size.setdefault(f.size, []).append(f.path)
-                name = str(f.path)
-                analysed.add(name)
-                self._folder_root.setdefault(os.path.dirname(name), f.root)
-            exts = self.opts.discovery.extensions
-            for folder in sorted(self._folder_root):
-                try:
-                    entries = list(os.scandir(folder))
-                except OSError:
-                    continue
-                for e in entries:
-                    ext = os.path.splitext(e.name)[1].lower().lstrip(".")
-                    if e.path in analysed or ext not in exts:
-                        continue
-                    try:
-                        if e.is_file():
-                            by_size.setdefault(e.stat().st_size, []).append(Path(e.path))
-                    except OSError:
-                        continue
-            self._same_size = by_size
-        return self._same_size
-
     def _hash(self, path: Path) -> bytes | None:
         if path not in self._hashes:
             try:
@@ -409,8 +378,8 @@ class Searcher:
         return self._hashes[path]
 
     def _twins(self, path: Path, size: int) -> list[tuple[Path, os.stat_result]]:
-        """Files byte-identical to ``path`` among the library's and those beside them."""
-        others = [p for p in self._same_sized().get(size, []) if p != path]
+        """Files byte-identical to ``path`` among the library's and their identical copies."""
+        others = [p for p in self.library.same_size(size) if p != path]
         if not others or self._hash(path) is None:
             return []
         out = []
@@ -427,8 +396,9 @@ class Searcher:
         """``found`` with byte-identical files marked as such, first, and twins added.
 
         A scan analyses one file of each identical set: the others are found here by hashing
-        same-sized files beside the library's, both the query's twins (similarity 1) and the
-        twins of each copy found (with that copy's match).
+        the library's same-sized files (``Library.same_size``: the analysed ones and the
+        identical copies the scans saw), both the query's twins (similarity 1) and the twins of
+        each copy found (with that copy's match).
         """
         dur = query.probe.duration if query.probe else 0.0
         ev = MatchEvidence(1.0, GroupKind.IDENTICAL, 0, 0, 0.0, (0.0, dur), (0.0, dur))
@@ -453,8 +423,7 @@ class Searcher:
 
     def _beside(self, p: Path, st: os.stat_result, probe: Probe | None) -> VideoInfo:
         """A file found beside the library's (its probe is its twin's)."""
-        self._same_sized()
-        root = self._folder_root.get(str(p.parent), p.parent)
+        root = self.library.root_of(p)
         return VideoInfo(p, st.st_size, st.st_mtime_ns, root, probe, _under(p, self.ref_roots))
 
 

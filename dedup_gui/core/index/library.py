@@ -69,9 +69,22 @@ CREATE TABLE IF NOT EXISTS found (
     pair_cover BLOB NOT NULL DEFAULT x''
 );
 CREATE TABLE IF NOT EXISTS probes (video INTEGER PRIMARY KEY, sigs BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS twins (
+    path BLOB PRIMARY KEY,
+    video INTEGER NOT NULL,
+    size INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS videos_size ON videos (size);
+CREATE INDEX IF NOT EXISTS twins_size ON twins (size);
+CREATE INDEX IF NOT EXISTS twins_video ON twins (video);
 """
 # columns an older ledger lacks: such a ledger is dropped and rebuilt
-_REQUIRED = {"videos": {"n_views"}, "found": {"pair_cover"}, "probes": {"sigs"}}
+_REQUIRED = {
+    "videos": {"n_views"},
+    "found": {"pair_cover"},
+    "probes": {"sigs"},
+    "twins": {"video", "size"},
+}
 IN_CHUNK = 500  # ids per ``WHERE video IN (...)`` read
 
 
@@ -212,6 +225,7 @@ class Library:
                 self._conn.execute("DELETE FROM videos")
                 self._conn.execute("DELETE FROM found")
                 self._conn.execute("DELETE FROM probes")
+                self._conn.execute("DELETE FROM twins")
                 self._conn.execute("DELETE FROM meta")
                 self._conn.executemany("INSERT INTO meta VALUES (?, ?)", want.items())
         return self._backend
@@ -239,6 +253,32 @@ class Library:
         return self._conn.execute(
             "SELECT id, path, size, mtime_ns FROM videos ORDER BY path"
         ).fetchall()
+
+    def set_twins(self, sets: Iterable[tuple[FileLike, Sequence[FileLike]]]) -> None:
+        """Record the byte-identical copies of indexed videos (a scan analyses one of each set).
+
+        Args:
+            sets: (indexed file, its identical copies) per set; files not indexed are skipped.
+        """
+        ids = {bytes(p): int(i) for i, p in self._conn.execute("SELECT id, path FROM videos")}
+        rows, reps = [], []
+        for rep, copies in sets:
+            vid = ids.get(os.fsencode(rep.path))
+            if vid is None:
+                continue
+            reps.append((vid,))
+            rows += [(os.fsencode(c.path), vid, int(c.size)) for c in copies]
+        with self._conn:
+            self._conn.executemany("DELETE FROM twins WHERE video=?", reps)
+            self._conn.executemany("INSERT OR REPLACE INTO twins VALUES (?, ?, ?)", rows)
+
+    def same_size(self, size: int) -> list[Path]:
+        """Indexed videos and their recorded identical copies of ``size`` bytes."""
+        rows = self._conn.execute(
+            "SELECT path FROM videos WHERE size=? UNION SELECT path FROM twins WHERE size=?",
+            (int(size), int(size)),
+        )
+        return [Path(os.fsdecode(bytes(p))) for (p,) in rows]
 
     def stats(self) -> dict[str, Any]:
         """What is indexed: videos, frames, bytes on disk, keys and backend."""
@@ -271,6 +311,7 @@ class Library:
             self._conn.executemany("DELETE FROM videos WHERE id=?", [(v,) for v in ids])
             self._conn.executemany("DELETE FROM found WHERE video=?", [(v,) for v in ids])
             self._conn.executemany("DELETE FROM probes WHERE video=?", [(v,) for v in ids])
+            self._conn.executemany("DELETE FROM twins WHERE video=?", [(v,) for v in ids])
         # references from other videos' results are filtered when read (ids are never reused)
 
     def prune(self, roots: Iterable[Path] | None = None) -> list[Path]:

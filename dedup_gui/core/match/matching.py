@@ -312,6 +312,7 @@ def match(
             cover_sims=COVER_SIMS,
             probes_of=lambda i: rotation.probe_signatures(feats[i]),
         )
+        lib.set_twins((u.rep, u.identical) for u in units)  # for Find copies' identical files
         counts.update(lib.counts)
     finally:
         if own_library:
