@@ -43,8 +43,14 @@ from dedup_gui.core.types import (
 
 # Library videos refined per query: the best-ranked candidates, at least this many.
 MIN_CANDIDATES = 30
-# Neighbour frames per query frame.
+# Neighbour frames per query frame: at least this many, and one per PER_NEIGHBOUR library
+# videos up to MAX_NEIGHBOURS. In a large library a weak copy's frames (a cropped and
+# watermarked 1 s clip at 0.49) rank behind many look-alikes' (64 synthetic frames above 0.65
+# among 100,000 videos); a copy hits on most query frames, a look-alike on one or two, so
+# more neighbours bring the copy back into the ranked candidates.
 NEIGHBOURS = 64
+PER_NEIGHBOUR = 100
+MAX_NEIGHBOURS = 1024
 # A query frame this close to a library video counts towards that frame's commonness.
 COMMON_SIM = 0.55
 # Near misses given the zoom second look per query (each may decode and embed a video once).
@@ -163,9 +169,10 @@ class Searcher:
     def _hits(self, qp: Prepared, qfull: Prepared | None, own: set[int]) -> list[VideoHits]:
         """Library videos hit by the query's frames (both views; own file left out)."""
         lib = self.library
-        hits = lib.search(qp.vectors, NEIGHBOURS, CANDIDATE_SIM, self.token)
+        k = self._neighbours()
+        hits = lib.search(qp.vectors, k, CANDIDATE_SIM, self.token)
         if qfull is not None:
-            more = lib.search(qfull.vectors, NEIGHBOURS, CANDIDATE_SIM, self.token)
+            more = lib.search(qfull.vectors, k, CANDIDATE_SIM, self.token)
             by_video = {h.video: h for h in hits}
             for h in more:  # the whole-frame view's frames are the same frames
                 old = by_video.get(h.video)
@@ -173,6 +180,10 @@ class Searcher:
                     by_video[h.video] = h
             hits = sorted(by_video.values(), key=lambda h: (-h.score, -h.best, h.video))
         return [h for h in hits if h.video not in own]
+
+    def _neighbours(self) -> int:
+        """Neighbour frames searched per query frame (see :data:`NEIGHBOURS`)."""
+        return int(min(MAX_NEIGHBOURS, max(NEIGHBOURS, len(self.library) // PER_NEIGHBOUR)))
 
     def _suppress(self, qp: Prepared, hits: list[VideoHits], n_frames: int) -> None:
         """Down-weight query frames that many unrelated library videos share (intros, logos).
@@ -221,7 +232,7 @@ class Searcher:
             a = replace(lib.prepared(i), index=0)
             fa = lib.full_view(i)
             n = max(len(a.vectors), 1)
-            for h in lib.search(a.vectors, NEIGHBOURS, CANDIDATE_SIM, self.token):
+            for h in lib.search(a.vectors, self._neighbours(), CANDIDATE_SIM, self.token):
                 j = h.video
                 if (
                     j == i
