@@ -175,3 +175,21 @@ def test_a_copy_its_own_comparison_misses_is_found_through_a_copy_of_it(
     assert abs(source.match_range[0] - 3.0) <= 1.0 and abs(source.match_range[1] - 9.0) <= 1.0
     assert source.evidence.flipped is False and found["mirrored.mp4"].evidence.flipped is True
     assert "same bytes.mp4" in found  # and the source's byte-identical twin with it
+
+
+def test_find_searches_a_milvus_library_index_as_the_local_one(library, embedder, tmp_path):
+    pytest.importorskip("milvus_lite", reason="milvus-lite not installed (pip install '.[milvus]')")
+    from dedup_gui.core.errors import IndexUnavailable
+
+    lib, options = library
+    milvus = options.replace(cache_dir=tmp_path / "cache", index=str(tmp_path / "library.db"))
+    try:
+        scan([lib], milvus, embedder=embedder)
+    except IndexUnavailable as exc:  # Milvus Lite unable to start here
+        pytest.skip(f"Milvus Lite cannot start: {exc}")
+    got = find_copies([lib / "clip.mp4"], milvus, roots=[lib], embedder=embedder)
+    want = find_copies([lib / "clip.mp4"], options, roots=[lib], embedder=embedder)
+    assert "Milvus Lite" in got.library_source and "Milvus" not in want.library_source
+    assert [(c.path, c.kind) for c in got.queries[0].copies] == [
+        (c.path, c.kind) for c in want.queries[0].copies
+    ]
