@@ -231,6 +231,7 @@ class Searcher:
             self.token.raise_if_cancelled()
             a = replace(lib.prepared(i), index=0)
             fa = lib.full_view(i)
+            fa = None if fa is None else replace(fa, index=0)
             n = max(len(a.vectors), 1)
             for h in lib.search(a.vectors, self._neighbours(), CANDIDATE_SIM, self.token):
                 j = h.video
