@@ -193,3 +193,43 @@ def test_find_searches_a_milvus_library_index_as_the_local_one(library, embedder
     assert [(c.path, c.kind) for c in got.queries[0].copies] == [
         (c.path, c.kind) for c in want.queries[0].copies
     ]
+
+
+def test_a_mirrored_clip_finds_its_source_and_where_it_was_cut(
+    library, embedder, tmp_path, monkeypatch
+):
+    from dataclasses import replace
+
+    from dedup_gui.core.find import search
+    from dedup_gui.core.match import rotation
+
+    lib, options = library
+    # real mirrored clips match their source's frames at ~0.5 (the mirror invariance of the
+    # vectors is a fitted approximation) and fail the direct comparison; these generated
+    # scenes do not, so the direct comparison is made to fail: only the query's mirror image
+    # can find the source
+    images: list[object] = []
+    features, refine = rotation.Rotator.features, search.Searcher._refine
+
+    def remember(self, file, k, mirrored=False):
+        out = features(self, file, k, mirrored)
+        if mirrored:
+            images.append(out)
+        return out
+
+    def only_mirrored(self, feats, qp, qfull, i):
+        m = refine(self, feats, qp, qfull, i)
+        return m if any(feats is f for f in images) else replace(m, verified=False)
+
+    monkeypatch.setattr(rotation.Rotator, "features", remember)
+    monkeypatch.setattr(search.Searcher, "_refine", only_mirrored)
+    src = M.Scene(91).frames(16)
+    query = M.write_video(tmp_path / "mirrored clip.mp4", M.mirror(src[5 * M.FPS : 12 * M.FPS]))
+    result = find_copies([query], options, roots=[lib], embedder=embedder)
+    found = {c.path.name: c for c in result.queries[0].copies}
+    source = found["source.mp4"]
+    assert source.kind is CopyKind.EXCERPT and source.evidence.flipped
+    assert abs(source.match_range[0] - 5.0) <= 1.0 and abs(source.match_range[1] - 12.0) <= 1.0
+    assert "other.mp4" not in found
+    # the mirror image is the query's analysis: it is not counted as search time
+    assert result.seconds["features"] > 0 and result.queries[0].seconds > 0

@@ -96,6 +96,7 @@ class Searcher:
         self.ref_roots = ref_roots
         self._rotator: rotation.Rotator | None = None
         self._zoomer: zoom.Zoomer | None = None
+        self.analysis_seconds = 0.0  # the query's own analysis done while searching
         self._hashes: dict[Path, bytes | None] = {}
 
     def close(self) -> None:
@@ -107,7 +108,7 @@ class Searcher:
     # ---------------------------------------------------------------- one query
     def search(self, file: VideoFile, probe: Probe, feats: VideoFeatures, top: int) -> QueryCopies:
         """The ranked copies of one analysed query (at most ``top``)."""
-        started = time.perf_counter()
+        started, analysed = time.perf_counter(), self.analysis_seconds
         lib = self.library
         query = VideoInfo(file.path, file.size, file.mtime_ns, file.root, probe,
                           _under(file.path, self.ref_roots))  # fmt: skip
@@ -147,6 +148,9 @@ class Searcher:
                 copies[h.video] = _copy(query, self._info(lib.videos[h.video]), m, self.mo.temporal)
             elif self._near_miss(m, probe.duration, lib.videos[h.video].probe.duration):
                 near.append((h.video, m))
+        if self.mo.flip:
+            for i, copy in self._mirrored(file, query, wanted, own | set(copies)).items():
+                copies[i] = copy
         if self.mo.zoom and near:
             for i, copy in self._zoomed(file, query, qp, near).items():
                 copies[i] = copy
@@ -163,7 +167,7 @@ class Searcher:
             query,
             tuple(list(unique.values())[:top]),
             refined,
-            round(time.perf_counter() - started, 4),
+            round(time.perf_counter() - started - (self.analysis_seconds - analysed), 4),
         )
 
     def _hits(self, qp: Prepared, qfull: Prepared | None, own: set[int]) -> list[VideoHits]:
@@ -180,6 +184,50 @@ class Searcher:
                     by_video[h.video] = h
             hits = sorted(by_video.values(), key=lambda h: (-h.score, -h.best, h.video))
         return [h for h in hits if h.video not in own]
+
+    def _mirrored(
+        self, file: VideoFile, query: VideoInfo, wanted: int, skip: set[int]
+    ) -> dict[int, FoundCopy]:
+        """Library videos that hold the query's mirror image, searched with its features.
+
+        Frame vectors are mirror-invariant by construction (a fitted map, see
+        :mod:`dedup_gui.core.analyse.embed`), but only approximately: a mirrored excerpt's
+        frames sit at 0.5 from their source's, no closer than the rest of it, so its
+        alignment fails. The query's mirror image, embedded once (cached with the query's
+        analysis), matches its source as an unmirrored excerpt does. Whole mirrored copies are
+        already found by the first search; this adds mirrored clips only (excerpts and clips
+        contained), as a second chance for whole copies brings wrong ones too (a clip in a
+        template at 0.41 against an unrelated video).
+        """
+        lib = self.library
+        started = time.perf_counter()
+        feats = self._turner().features(file, 0, mirrored=True)
+        self.analysis_seconds += time.perf_counter() - started
+        if feats is None:
+            return {}
+        duration = query.probe.duration if query.probe else 0.0
+        mp = prepare_view(0, feats, feats.regions, feats.thumbs, duration, lib.whitening)
+        hits = self._hits(mp, None, skip)
+        if self.mo.suppress_common:
+            self._suppress(mp, hits, max(len(mp.vectors), 1))
+        out: dict[int, FoundCopy] = {}
+        refined = 0
+        for h in hits:
+            if refined >= wanted:
+                break
+            if h.video in skip or not lib.usable(h.video):
+                continue
+            self.token.raise_if_cancelled()
+            refined += 1
+            m = self._refine(feats, mp, None, h.video)
+            if not m.accepted(self.mo.threshold, True):
+                continue
+            copy = _copy(query, self._info(lib.videos[h.video]), m, self.mo.temporal)
+            if copy.kind not in (CopyKind.EXCERPT, CopyKind.CONTAINS):
+                continue  # whole copies are the first search's (a second chance adds errors)
+            flipped = not copy.evidence.flipped  # the query was mirrored
+            out[h.video] = replace(copy, evidence=replace(copy.evidence, flipped=flipped))
+        return out
 
     def _neighbours(self) -> int:
         """Neighbour frames searched per query frame (see :data:`NEIGHBOURS`)."""
@@ -332,6 +380,21 @@ class Searcher:
         return out
 
     # ---------------------------------------------------------------- turned copies
+    def _turner(self) -> rotation.Rotator:
+        """The helper that decodes and embeds turned or mirrored videos (started once)."""
+        if self._rotator is None:
+            self._rotator = rotation.Rotator(
+                self.key,
+                self.opts.decoder,
+                self.opts.sampling,
+                self.opts.file_timeout,
+                self.embedder,
+                self.cache,
+                self.mo.flip,
+                self.token,
+            )
+        return self._rotator
+
     def _turned(
         self,
         file: VideoFile,
@@ -347,22 +410,11 @@ class Searcher:
             return out
         lib = self.library
         full = replace(self.mo, partial=False)
-        if self._rotator is None:
-            self._rotator = rotation.Rotator(
-                self.key,
-                self.opts.decoder,
-                self.opts.sampling,
-                self.opts.file_timeout,
-                self.embedder,
-                self.cache,
-                self.mo.flip,
-                self.token,
-            )
         duration = query.probe.duration if query.probe else 0.0
         for i, k in sorted(votes.items()):
             if not lib.usable(i):
                 continue
-            turned = self._rotator.features(file, k)
+            turned = self._turner().features(file, k)
             if turned is None:
                 continue
             tp = prepare_view(0, turned, turned.regions, turned.thumbs, duration, lib.whitening)

@@ -212,10 +212,15 @@ def probe_candidates(
     return out
 
 
-def turn(decoded: DecodedVideo, k: int) -> DecodedVideo:
-    """The whole frames (borders removed) of a decoded video, turned by ``k`` quarter turns."""
+def turn(decoded: DecodedVideo, k: int, mirrored: bool = False) -> DecodedVideo:
+    """The whole frames (borders removed) of a decoded video, turned by ``k`` quarter turns.
+
+    ``mirrored``: mirrored left to right first.
+    """
     frames = decoded.frames if decoded.full_frames is None else decoded.full_frames
     thumbs = decoded.thumbs if decoded.full_thumbs is None else decoded.full_thumbs
+    if mirrored:
+        frames, thumbs = frames[:, :, ::-1], thumbs[:, :, ::-1]
     return replace(
         decoded,
         frames=np.ascontiguousarray(np.rot90(frames, k, axes=(1, 2))),
@@ -260,16 +265,19 @@ class Rotator:
     ) -> None:
         self._pool.close()
 
-    def features(self, file: VideoFile, k: int) -> VideoFeatures | None:
-        """Features of ``file`` turned by ``k`` quarter turns (None if it cannot be read)."""
-        key = f"{self._key}|turn={k}"
+    def features(self, file: VideoFile, k: int, mirrored: bool = False) -> VideoFeatures | None:
+        """Features of ``file`` turned by ``k`` quarter turns (None if it cannot be read).
+
+        ``mirrored``: of its mirror image (turned after mirroring).
+        """
+        key = f"{self._key}|turn={k}" + ("|mirrored" if mirrored else "")
         hit = self._cache.get(file, key)
         if hit is not None:
             return hit[1]
         for _, result in self._pool.imap([file]):
             if not isinstance(result, DecodedVideo):
                 return None
-            turned = turn(result, k)
+            turned = turn(result, k, mirrored)
             regions, vectors = self._embedder.embed(
                 turned.frames, mirror=self._mirror, token=self._token
             )
