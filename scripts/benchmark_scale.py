@@ -78,7 +78,11 @@ def fit(cache_dir: Path, kind: str = "global", clusters: int = 32) -> Model:
     import faiss
 
     conn = sqlite3.connect(cache_dir / CACHE_FILE)
-    rows = conn.execute("SELECT feature_key, data FROM features").fetchall()
+    # the videos as analysed, not their turned, mirrored or zoomed second looks
+    rows = conn.execute(
+        "SELECT feature_key, data FROM features WHERE feature_key NOT LIKE '%|turn=%' "
+        "AND feature_key NOT LIKE '%|zoom=%'"
+    ).fetchall()
     conn.close()
     if not rows:
         raise SystemExit(f"no features in {cache_dir}: scan some videos with --cache-dir first")
