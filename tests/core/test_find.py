@@ -233,3 +233,23 @@ def test_a_mirrored_clip_finds_its_source_and_where_it_was_cut(
     assert "other.mp4" not in found
     # the mirror image is the query's analysis: it is not counted as search time
     assert result.seconds["features"] > 0 and result.queries[0].seconds > 0
+
+
+def test_the_index_keeps_a_bounded_number_of_refinement_views(library, embedder):
+    from dedup_gui.core.find.copies import gather_library
+
+    lib, options = library
+    with FeatureCache.open(options.cache_dir) as cache:
+        indexed = gather_library(options, cache, embedder, [lib])
+        try:
+            indexed.keep = 2
+            first = indexed.prepared(0)
+            for i in range(1, len(indexed)):
+                indexed.prepared(i)
+                indexed.full_view(i)
+            assert len(indexed._prepared) == 2 and 0 not in indexed._prepared
+            again = indexed.prepared(0)  # made again, the same view and weights
+            np.testing.assert_array_equal(again.vectors, first.vectors)
+            np.testing.assert_array_equal(again.weights, first.weights)
+        finally:
+            indexed.close()

@@ -134,6 +134,7 @@ class IndexedLibrary(Views):
         self._sorted = ids[self._order]
         self._videos = _Videos(self)
         self.videos = self._videos
+        self.keep = KEEP_VIDEOS  # views of the candidates of the last queries, not of all
         log.info("library index: %d videos", len(self.files))
 
     # ------------------------------------------------------------------ positions

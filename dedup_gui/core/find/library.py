@@ -189,6 +189,9 @@ class Views:
     files: Sequence[VideoFile]
     videos: Sequence[LibraryVideo]
     source: str
+    # refinement views kept (None: all; a library whose weights are set on its views in place,
+    # as LibrarySearch's, keeps all)
+    keep: int | None = None
 
     def __init__(self, roots: Sequence[Path] | None = None) -> None:
         self.roots = list(roots) if roots is not None else None
@@ -221,6 +224,10 @@ class Views:
     def prepared(self, i: int) -> Prepared:
         """Video ``i`` whitened for refinement (its picture view)."""
         if i not in self._prepared:
+            if self.keep is not None and len(self._prepared) >= self.keep:
+                oldest = next(iter(self._prepared))  # made first (weights come from _weights)
+                del self._prepared[oldest]
+                self._full.pop(oldest, None)
             v = self.videos[i]
             f = v.features
             self._prepared[i] = prepare_view(
