@@ -123,7 +123,7 @@ def main() -> int:
     results["grown"] = evaluate(args, grown_cache, rest)
     keys = ["library_videos", "library_build_seconds", "query_seconds_first",
             "query_seconds_median", "query_seconds_max", "mAP", "recall@10",
-            "excerpt_range_within_1s"]  # fmt: skip
+            "excerpt_range_within_1s", "peak_rss_mb"]  # fmt: skip
     print(f"{'':24s} {'plain':>12s} {'grown':>12s}")
     for k in keys:
         print(f"{k:24s} {results['plain'].get(k)!s:>12s} {results['grown'].get(k)!s:>12s}")

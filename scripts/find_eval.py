@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import sys
 import time
@@ -171,6 +172,7 @@ def main() -> int:
         "query_seconds_first": round(times[0], 4) if times else None,
         "query_seconds_max": round(max(times), 4) if times else None,
         "library_kind": kind,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "library_build_seconds": round(build, 2),
         "library_videos": len(library),
         "seconds": result.seconds,
