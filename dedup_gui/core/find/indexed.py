@@ -17,7 +17,6 @@ import os
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -215,7 +214,3 @@ class IndexedLibrary(Views):
     def close(self) -> None:
         """Close the ledger and its backend."""
         self.ledger.close()
-
-    def describe(self) -> dict[str, Any]:
-        """What the index holds (for messages)."""
-        return self.ledger.stats()

@@ -174,10 +174,6 @@ class Library(Protocol):
         ...
 
 
-EXACT_PROBES = 50_000  # probe signatures searched exactly; above, an inverted index
-PROBE_LISTS = 16  # lists of that index probed per turned frame
-
-
 class Views:
     """Refinement views and probe votes shared by both kinds of library.
 
@@ -260,34 +256,9 @@ class Views:
 
     def turn_votes(self, features: VideoFeatures, skip: set[int]) -> dict[int, int]:
         """Library videos that show the query turned (see :func:`rotation.query_votes`)."""
-        import faiss
-
         if self._probes is None:
             owner, sigs = self._probe_rows()
-            sigs = np.ascontiguousarray(sigs, np.float32)
-            index: Any
-            if len(sigs) > EXACT_PROBES:
-                # probes close enough to vote (cosine >= 0.92) share a list or a neighbouring
-                # one: an inverted index probes a few lists instead of every signature
-                # few lists: assigning the signatures is the cost of building it (0.3 s for
-                # 400,000 in 210 lists here), a search probes a fifteenth of them
-                nlist = max(16, int(np.sqrt(len(sigs)) / 3))
-                index = faiss.IndexIVFFlat(
-                    faiss.IndexFlatIP(rotation.PROBE_DIM),
-                    rotation.PROBE_DIM,
-                    nlist,
-                    faiss.METRIC_INNER_PRODUCT,
-                )
-                index.cp.seed = 1
-                rng = np.random.default_rng(1)
-                train = sigs[rng.choice(len(sigs), min(len(sigs), 40 * nlist), replace=False)]
-                index.train(train)
-                index.add(sigs)
-                index.nprobe = PROBE_LISTS
-            else:
-                index = faiss.IndexFlatIP(rotation.PROBE_DIM)
-                if len(sigs):
-                    index.add(sigs)
+            index = rotation.probe_index(sigs)
             self._probes = (index, owner)
         index, owner = self._probes
         mask = np.zeros(len(self), bool)

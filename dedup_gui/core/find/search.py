@@ -133,21 +133,7 @@ class Searcher:
         if self.mo.suppress_common:
             self._suppress(qp, hits, n_frames)
         wanted = max(MIN_CANDIDATES, 3 * top)
-        copies: dict[int, FoundCopy] = {}
-        near: list[tuple[int, PairMatch]] = []
-        refined = 0
-        for h in hits:
-            if refined >= wanted:
-                break
-            self.token.raise_if_cancelled()
-            if not lib.usable(h.video):  # gone or changed since analysed: the next one
-                continue
-            refined += 1
-            m = self._refine(feats, qp, qfull, h.video)
-            if m.accepted(self.mo.threshold, True):
-                copies[h.video] = _copy(query, self._info(lib.videos[h.video]), m, self.mo.temporal)
-            elif self._near_miss(m, probe.duration, lib.videos[h.video].probe.duration):
-                near.append((h.video, m))
+        copies, near, refined = self._refine_hits(query, feats, qp, qfull, hits, wanted)
         if self.mo.flip:
             for i, copy in self._mirrored(file, query, wanted, own | set(copies)).items():
                 copies[i] = copy
@@ -210,24 +196,43 @@ class Searcher:
         hits = self._hits(mp, None, skip)
         if self.mo.suppress_common:
             self._suppress(mp, hits, max(len(mp.vectors), 1))
-        out: dict[int, FoundCopy] = {}
+        found, _, _ = self._refine_hits(query, feats, mp, None, hits, wanted)
+        return {
+            i: replace(copy, evidence=replace(copy.evidence, flipped=not copy.evidence.flipped))
+            for i, copy in found.items()  # the query was mirrored
+            # whole copies are the first search's (a second chance adds errors)
+            if copy.kind in (CopyKind.EXCERPT, CopyKind.CONTAINS)
+        }
+
+    def _refine_hits(
+        self,
+        query: VideoInfo,
+        feats: VideoFeatures,
+        qp: Prepared,
+        qfull: Prepared | None,
+        hits: list[VideoHits],
+        wanted: int,
+    ) -> tuple[dict[int, FoundCopy], list[tuple[int, PairMatch]], int]:
+        """Refine the best ``wanted`` usable hits: accepted copies, near misses, refined."""
+        lib = self.library
+        qd = query.probe.duration if query.probe else 0.0
+        copies: dict[int, FoundCopy] = {}
+        near: list[tuple[int, PairMatch]] = []
         refined = 0
         for h in hits:
             if refined >= wanted:
                 break
-            if h.video in skip or not lib.usable(h.video):
-                continue
             self.token.raise_if_cancelled()
-            refined += 1
-            m = self._refine(feats, mp, None, h.video)
-            if not m.accepted(self.mo.threshold, True):
+            if not lib.usable(h.video):  # gone or changed since analysed: the next one
                 continue
-            copy = _copy(query, self._info(lib.videos[h.video]), m, self.mo.temporal)
-            if copy.kind not in (CopyKind.EXCERPT, CopyKind.CONTAINS):
-                continue  # whole copies are the first search's (a second chance adds errors)
-            flipped = not copy.evidence.flipped  # the query was mirrored
-            out[h.video] = replace(copy, evidence=replace(copy.evidence, flipped=flipped))
-        return out
+            refined += 1
+            m = self._refine(feats, qp, qfull, h.video)
+            v = lib.videos[h.video]
+            if m.accepted(self.mo.threshold, True):
+                copies[h.video] = _copy(query, self._info(v), m, self.mo.temporal)
+            elif self._near_miss(m, qd, v.probe.duration):
+                near.append((h.video, m))
+        return copies, near, refined
 
     def _neighbours(self) -> int:
         """Neighbour frames searched per query frame (see :data:`NEIGHBOURS`)."""
