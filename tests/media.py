@@ -317,3 +317,21 @@ def zoom(factor: float, at=(0.5, 0.5)) -> Edit:
         return [cv2.resize(f[y : y + ch, x : x + cw], (w, h)) for f in fr]
 
     return run
+
+
+def snowfall(seed: int, duration: float, flakes: int = 400) -> list[np.ndarray]:
+    """Footage that changes faster than one frame a second: a scene under falling snow.
+
+    Every frame has its own flakes, so two frames a fraction of a second apart share none,
+    while the scene behind them stays (as real snow, rain or a crowd looks when sampled).
+    """
+    scene = Scene(seed)
+    out = []
+    for i in range(int(round(duration * FPS))):
+        img = scene.frame(i / FPS).copy()
+        rng = np.random.default_rng(seed * 100003 + i)
+        xs, ys = rng.integers(0, scene.width, flakes), rng.integers(0, scene.height, flakes)
+        for x, y, r in zip(xs, ys, rng.integers(2, 6, flakes), strict=True):
+            cv2.circle(img, (int(x), int(y)), int(r), (255, 255, 255), -1)
+        out.append(img)
+    return out

@@ -253,3 +253,33 @@ def test_the_index_keeps_a_bounded_number_of_refinement_views(library, embedder)
             np.testing.assert_array_equal(again.weights, first.weights)
         finally:
             indexed.close()
+
+
+def test_an_excerpt_of_fast_changing_footage_is_found_at_its_sources_moments(
+    embedder, tmp_path, monkeypatch
+):
+    """Cut between two of the source's sampled moments, an excerpt of snowfall shares no
+    frame with it: only the phase look (find.phase: the query decoded densely and matched at
+    the source's own moments) finds it, with where it was cut; another snowfall stays out."""
+    from dedup_gui.core.find import search
+
+    lib = tmp_path / "lib"
+    src = M.snowfall(41, 20)
+    M.write_video(lib / "snowfall.mp4", src)
+    M.write_video(lib / "other snowfall.mp4", M.snowfall(42, 20))
+    query = M.write_video(tmp_path / "excerpt.mp4", src[75:135], crf=26)  # 7.5 s .. 13.5 s
+    options = ScanOptions(cache_dir=tmp_path / "cache")
+    scan([lib], options, embedder=embedder)
+
+    with monkeypatch.context() as m:
+        m.setattr(search.Searcher, "_rephased", lambda *args: {})
+        (without,) = find_copies([query], options, roots=[lib], embedder=embedder).queries
+    assert not without.copies  # what the sampled frames alone give
+
+    result = find_copies([query], options, roots=[lib], embedder=embedder)
+    found = {c.path.name: c for c in result.queries[0].copies}
+    assert set(found) == {"snowfall.mp4"}
+    source = found["snowfall.mp4"]
+    assert source.kind is CopyKind.EXCERPT and not source.evidence.flipped
+    assert abs(source.match_range[0] - 7.5) <= 1.0 and abs(source.match_range[1] - 13.5) <= 1.0
+    assert result.seconds["features"] > 0  # the dense look is the query's analysis

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from dedup_gui.core.analyse.embed import Embedder
+from dedup_gui.core.find import phase
 from dedup_gui.core.find.library import Library, LibraryVideo, VideoHits
 from dedup_gui.core.find.results import CopyKind, FoundCopy, QueryCopies
 from dedup_gui.core.library.cache import FeatureCache
@@ -66,6 +67,9 @@ SIBLING_SHARE = 0.5
 # The range along the alignment is used when the matched frames lie inside it, give or take
 # this many seconds (matched frames are sampled about a second apart and may be few).
 RANGE_SLACK = 3.0
+# The phase look's offset replaces the matcher's alignment when the matcher's playback speed is
+# within this of 1 (see _at_offset).
+PHASE_SPEED_SLACK = 0.05
 
 
 def _under(path: Path, roots: Iterable[Path]) -> bool:
@@ -96,12 +100,13 @@ class Searcher:
         self.ref_roots = ref_roots
         self._rotator: rotation.Rotator | None = None
         self._zoomer: zoom.Zoomer | None = None
+        self._resampler: phase.Resampler | None = None
         self.analysis_seconds = 0.0  # the query's own analysis done while searching
         self._hashes: dict[Path, bytes | None] = {}
 
     def close(self) -> None:
         """Stop the decoder processes the zoom and rotation helpers may have started."""
-        for helper in (self._rotator, self._zoomer):
+        for helper in (self._rotator, self._zoomer, self._resampler):
             if helper is not None:
                 helper.__exit__(None, None, None)
 
@@ -137,6 +142,8 @@ class Searcher:
         if self.mo.flip:
             for i, copy in self._mirrored(file, query, wanted, own | set(copies)).items():
                 copies[i] = copy
+        for i, copy in self._rephased(file, query, qp, hits, own | set(copies)).items():
+            copies[i] = copy
         if self.mo.zoom and near:
             for i, copy in self._zoomed(file, query, qp, near).items():
                 copies[i] = copy
@@ -203,6 +210,77 @@ class Searcher:
             # whole copies are the first search's (a second chance adds errors)
             if copy.kind in (CopyKind.EXCERPT, CopyKind.CONTAINS)
         }
+
+    def _rephased(
+        self,
+        file: VideoFile,
+        query: VideoInfo,
+        qp: Prepared,
+        hits: list[VideoHits],
+        skip: set[int],
+    ) -> dict[int, FoundCopy]:
+        """Excerpts of fast-changing footage, seen at each candidate's sampling moments.
+
+        Only against the best-ranked candidates of another length (whole copies sample the
+        same moments) that hold most of the query's frames (:data:`.phase.PHASE_SHARE`), and
+        the query is decoded densely only when there is one. The query's mirror image is
+        looked at only when the plain one finds nothing. Clips only (excerpts and clips
+        contained), as for the mirror image.
+        """
+        lib = self.library
+        n = max(len(qp.vectors), 1)
+        qd = query.probe.duration if query.probe else 0.0
+        todo: list[int] = []
+        for h in hits:
+            if len(todo) >= phase.PHASE_CANDIDATES:
+                break
+            v = lib.videos[h.video]
+            if h.video in skip or not lib.usable(h.video):
+                continue
+            if durations_compatible(qd, v.probe.duration, self.mo.duration_tolerance):
+                continue
+            if len(h.frames) >= phase.PHASE_SHARE * n and h.best >= phase.PHASE_BEST:
+                todo.append(h.video)
+        out: dict[int, FoundCopy] = {}
+        for mirrored in (False, True) if self.mo.flip else (False,):
+            if out or not todo:
+                break
+            self.token.raise_if_cancelled()
+            started = time.perf_counter()
+            dense = self._dense().features(file, mirrored)
+            self.analysis_seconds += time.perf_counter() - started
+            if dense is None:
+                break
+            dp = prepare_view(0, dense, dense.regions, dense.thumbs, qd, lib.whitening)
+            for i in todo:
+                lp = replace(lib.prepared(i), index=1)
+                aligned = phase.aligned_frames(dp, lp)
+                if aligned is None:
+                    continue
+                view = phase.subset(dense, np.unique(dp.frame_index[aligned[1]]))
+                vp = prepare_view(0, view, view.regions, view.thumbs, qd, lib.whitening)
+                m = views.compare_views(vp, lp, None, None, [view, lib.videos[i].features],
+                                        self.mo)  # fmt: skip
+                if not m.accepted(self.mo.threshold, True):
+                    continue
+                m = _at_offset(m, aligned[0])
+                copy = _copy(query, self._info(lib.videos[i]), m, self.mo.temporal)
+                if copy.kind not in (CopyKind.EXCERPT, CopyKind.CONTAINS):
+                    continue
+                if mirrored:  # the query was mirrored
+                    ev = copy.evidence
+                    copy = replace(copy, evidence=replace(ev, flipped=not ev.flipped))
+                out[i] = copy
+        return out
+
+    def _dense(self) -> phase.Resampler:
+        """The helper that decodes and embeds queries densely (started once)."""
+        if self._resampler is None:
+            self._resampler = phase.Resampler(
+                self.key, self.opts.decoder, self.opts.sampling, self.opts.file_timeout,
+                self.embedder, self.cache, self.mo.flip, self.token,
+            )  # fmt: skip
+        return self._resampler
 
     def _refine_hits(
         self,
@@ -504,6 +582,23 @@ def _clip(r: tuple[float, float], hi: float) -> tuple[float, float]:
 def _within(frames: tuple[float, float], aligned: tuple[float, float]) -> bool:
     """Whether the matched frames lie inside the aligned range (give or take the slack)."""
     return aligned[0] - RANGE_SLACK <= frames[0] and frames[1] <= aligned[1] + RANGE_SLACK
+
+
+def _at_offset(m: PairMatch, offset: float) -> PairMatch:
+    """``m`` aligned at the phase look's fitted ``offset`` (t_library = t_query + offset).
+
+    The offset was fitted on the query's dense frames, a tenth of a second apart; the
+    matcher's own alignment sees the few frames of the view, and on footage that barely
+    changes it can land a whole sampling step away (a 6 s excerpt of a still scene: 1.05 s
+    late). Not when the matcher found another playback speed, which the fit does not model.
+    """
+    if abs(m.evidence_b.speed - 1.0) > PHASE_SPEED_SLACK:
+        return m
+    return replace(
+        m,
+        evidence_a=replace(m.evidence_a, offset=-offset, speed=1.0),
+        evidence_b=replace(m.evidence_b, offset=offset, speed=1.0),
+    )
 
 
 def _copy(query: VideoInfo, other: VideoInfo, m: PairMatch, temporal: bool) -> FoundCopy:
