@@ -33,7 +33,9 @@ def test_the_fitted_offset_is_where_the_query_was_cut(cut):
     query_t = np.arange(60) / 10.0  # 6 s from the cut
     query = _view(query_t, moments[np.round((cut + query_t) * 10).astype(int)])
 
-    offset, frames = phase.aligned_frames(query, source)
+    fit = phase.aligned_frames(query, source)
+    assert fit is not None
+    offset, frames = fit.offset, fit.frames
 
     assert abs(offset - cut) <= 0.05
     inside = source_t[(source_t >= cut) & (source_t <= cut + 5.9)]
@@ -53,9 +55,9 @@ def test_an_offset_that_overlaps_only_a_few_frames_at_an_end_is_not_taken():
     query_v = noisy / np.linalg.norm(noisy, axis=1, keepdims=True)  # cut at 12 s, not exact
     source_v[:3] = query_v[[59, 69, 79]]  # at offset -5.4 the source starts as the query ends
 
-    offset, _ = phase.aligned_frames(_view(query_t, query_v), _view(source_t, source_v))
+    fit = phase.aligned_frames(_view(query_t, query_v), _view(source_t, source_v))
 
-    assert abs(offset - 12.0) <= 0.05
+    assert fit is not None and abs(fit.offset - 12.0) <= 0.05
 
 
 def test_no_offset_when_the_videos_cannot_overlap_enough_frames():

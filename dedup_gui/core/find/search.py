@@ -257,13 +257,15 @@ class Searcher:
                 aligned = phase.aligned_frames(dp, lp)
                 if aligned is None:
                     continue
-                view = phase.subset(dense, np.unique(dp.frame_index[aligned[1]]))
+                view = phase.subset(dense, np.unique(dp.frame_index[aligned.frames]))
                 vp = prepare_view(0, view, view.regions, view.thumbs, qd, lib.whitening)
                 m = views.compare_views(vp, lp, None, None, [view, lib.videos[i].features],
                                         self.mo)  # fmt: skip
                 if not m.accepted(self.mo.threshold, True):
                     continue
-                m = _at_offset(m, aligned[0])
+                if aligned.margin < phase.AMBIGUOUS:
+                    aligned = self._refit(dp, lib.videos[i], aligned)
+                m = _at_offset(m, aligned.offset)
                 copy = _copy(query, self._info(lib.videos[i]), m, self.mo.temporal)
                 if copy.kind not in (CopyKind.EXCERPT, CopyKind.CONTAINS):
                     continue
@@ -272,6 +274,22 @@ class Searcher:
                     copy = replace(copy, evidence=replace(ev, flipped=not ev.flipped))
                 out[i] = copy
         return out
+
+    def _refit(self, dp: Prepared, v: LibraryVideo, fit: phase.Alignment) -> phase.Alignment:
+        """The fit again, on the candidate's own dense frames (decoded once, cached).
+
+        For a cut the candidate's sampled frames do not pin down
+        (:attr:`.phase.Alignment.margin`).
+        """
+        started = time.perf_counter()
+        dense = self._dense().features(v.file)
+        self.analysis_seconds += time.perf_counter() - started
+        if dense is None:
+            return fit
+        duration = v.probe.duration if v.probe else 0.0
+        cp = prepare_view(1, dense, dense.regions, dense.thumbs, duration, self.library.whitening)
+        again = phase.aligned_frames(dp, cp)
+        return again if again is not None and again.margin > fit.margin else fit
 
     def _dense(self) -> phase.Resampler:
         """The helper that decodes and embeds queries densely (started once)."""
@@ -590,14 +608,18 @@ def _at_offset(m: PairMatch, offset: float) -> PairMatch:
     The offset was fitted on the query's dense frames, a tenth of a second apart; the
     matcher's own alignment sees the few frames of the view, and on footage that barely
     changes it can land a whole sampling step away (a 6 s excerpt of a still scene: 1.05 s
-    late). Not when the matcher found another playback speed, which the fit does not model.
+    late). The matched range in the other video follows the offset (a refit may have moved
+    it, see :meth:`Searcher._refit`). Not when the matcher found another playback speed,
+    which the fit does not model.
     """
     if abs(m.evidence_b.speed - 1.0) > PHASE_SPEED_SLACK:
         return m
+    q = m.evidence_a.ref_range  # the query's matched frames, and where they are in the other
+    at = (round(q[0] + offset, 3), round(q[1] + offset, 3))
     return replace(
         m,
-        evidence_a=replace(m.evidence_a, offset=-offset, speed=1.0),
-        evidence_b=replace(m.evidence_b, offset=offset, speed=1.0),
+        evidence_a=replace(m.evidence_a, offset=-offset, speed=1.0, member_range=at),
+        evidence_b=replace(m.evidence_b, offset=offset, speed=1.0, ref_range=at, member_range=q),
     )
 
 
