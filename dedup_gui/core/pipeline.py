@@ -21,7 +21,7 @@ from dedup_gui.core.analyse.embed import Embedder
 from dedup_gui.core.analyse.features import extract_features, feature_key
 from dedup_gui.core.index.library import Library, open_library
 from dedup_gui.core.library.cache import FeatureCache
-from dedup_gui.core.match import rotation, zoom
+from dedup_gui.core.match import phase, rotation, zoom
 from dedup_gui.core.match.grouping import Unit
 from dedup_gui.core.match.matching import match
 from dedup_gui.core.options import ScanOptions
@@ -184,6 +184,16 @@ def scan(
                 opts.match.flip,
                 token,
             ) as zoomer,
+            phase.Resampler(
+                feature_key(opts, embedder),
+                opts.decoder,
+                opts.sampling,
+                opts.file_timeout,
+                embedder,
+                cache,
+                opts.match.flip,
+                token,
+            ) as resampler,
         ):
             if counts.get("decoded"):
                 zoomer.prestart()  # new videos may bring near misses that need window views
@@ -197,11 +207,13 @@ def scan(
                 counts,
                 rotator,
                 zoomer=zoomer,
+                resampler=resampler,
                 library=library,
             )
         # inside the match stage: the library index's add, search and answer
         timer.seconds.update({f"match.{k}": round(v, 3) for k, v in library.seconds.items()})
         timer.seconds["match.zoom_views"] = round(zoomer.seconds, 3)
+        timer.seconds["match.dense_views"] = round(resampler.seconds, 3)
         counts["groups"] = len(groups)
         counts["duplicates"] = sum(len(g.members) - 1 for g in groups)
     except Cancelled:

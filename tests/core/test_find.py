@@ -259,7 +259,7 @@ def test_an_excerpt_of_fast_changing_footage_is_found_at_its_sources_moments(
     embedder, tmp_path, monkeypatch
 ):
     """Cut between two of the source's sampled moments, an excerpt of snowfall shares no
-    frame with it: only the phase look (find.phase: the query decoded densely and matched at
+    frame with it: only the phase look (match.phase: the query decoded densely and matched at
     the source's own moments) finds it, with where it was cut; another snowfall stays out."""
     from dedup_gui.core.find import search
 

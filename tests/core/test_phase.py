@@ -1,11 +1,11 @@
-"""The phase look's offset fit (find.phase.aligned_frames) on vectors with a known answer."""
+"""The phase look's offset fit (match.phase.aligned_frames) on vectors with a known answer."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from dedup_gui.core.find import phase
+from dedup_gui.core.match import phase
 from dedup_gui.core.match.refine import Prepared
 
 

@@ -136,6 +136,37 @@ def test_partial_clip_mode_finds_an_excerpt_and_its_time_range(tmp_path, embedde
     assert ref_range[1] == pytest.approx(21, abs=1.5)
 
 
+def test_an_excerpt_of_fast_changing_footage_is_grouped_with_its_source(
+    tmp_path, embedder, monkeypatch
+):
+    """Snowfall cut between two of the source's sampled moments: no sampled frame of the
+    excerpt lines up with the source's, so only the phase look (match.phase: the excerpt
+    decoded densely and compared at the source's moments) groups them, with where it was cut;
+    another snowfall of the same length stays apart."""
+    from dedup_gui.core.match import matching
+
+    lib = tmp_path / "lib"
+    src = M.snowfall(41, 20)
+    M.write_video(lib / "snowfall.mp4", src)
+    M.write_video(lib / "excerpt.mp4", src[75:135], crf=26)  # 7.5 s .. 13.5 s
+    M.write_video(lib / "other snowfall.mp4", M.snowfall(42, 6))
+    options = ScanOptions(cache_dir=tmp_path / "c")
+    with monkeypatch.context() as m:
+        m.setattr(matching, "_rephase", lambda *args: None)
+        assert scan([lib], options, embedder=embedder).groups == ()  # the sampled frames alone
+
+    r = scan([lib], options, embedder=embedder)
+
+    assert paths_of(r.groups) == {frozenset({"snowfall.mp4", "excerpt.mp4"})}
+    assert r.stats.counts["rephased_pairs"] >= 1
+    g = r.groups[0]
+    assert g.kind is GroupKind.PARTIAL
+    member = next(m for i, m in enumerate(g.members) if i != g.reference)
+    ev = member.evidence
+    at = ev.ref_range if g.reference_member.file.name == "snowfall.mp4" else ev.member_range
+    assert at[0] == pytest.approx(7.5, abs=1.0) and at[1] == pytest.approx(13.5, abs=1.0)
+
+
 def test_reference_folders_are_marked(planted, embedder, result):
     _, cache, _ = result
     ref = Path(planted.root) / "sub"

@@ -16,11 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from dedup_gui.core.analyse.embed import Embedder
-from dedup_gui.core.find import phase
 from dedup_gui.core.find.library import Library, LibraryVideo, VideoHits
 from dedup_gui.core.find.results import CopyKind, FoundCopy, QueryCopies
 from dedup_gui.core.library.cache import FeatureCache
-from dedup_gui.core.match import rotation, views, zoom
+from dedup_gui.core.match import phase, rotation, views, zoom
 from dedup_gui.core.match.cluster import durations_compatible
 from dedup_gui.core.match.matching import (
     CANDIDATE_SIM,
@@ -67,9 +66,6 @@ SIBLING_SHARE = 0.5
 # The range along the alignment is used when the matched frames lie inside it, give or take
 # this many seconds (matched frames are sampled about a second apart and may be few).
 RANGE_SLACK = 3.0
-# The phase look's offset replaces the matcher's alignment when the matcher's playback speed is
-# within this of 1 (see _at_offset).
-PHASE_SPEED_SLACK = 0.05
 
 
 def _under(path: Path, roots: Iterable[Path]) -> bool:
@@ -254,18 +250,13 @@ class Searcher:
             dp = prepare_view(0, dense, dense.regions, dense.thumbs, qd, lib.whitening)
             for i in todo:
                 lp = replace(lib.prepared(i), index=1)
-                aligned = phase.aligned_frames(dp, lp)
-                if aligned is None:
+                found = phase.compare_at_moments(dense, dp, lp, qp, lib.whitening, self.mo)
+                if found is None or not found[0].accepted(self.mo.threshold, True):
                     continue
-                view = phase.subset(dense, np.unique(dp.frame_index[aligned.frames]))
-                vp = prepare_view(0, view, view.regions, view.thumbs, qd, lib.whitening)
-                m = views.compare_views(vp, lp, None, None, [view, lib.videos[i].features],
-                                        self.mo)  # fmt: skip
-                if not m.accepted(self.mo.threshold, True):
-                    continue
+                m, aligned = found
                 if aligned.margin < phase.AMBIGUOUS:
                     aligned = self._refit(dp, lib.videos[i], aligned)
-                m = _at_offset(m, aligned.offset)
+                m = phase.at_offset(m, aligned.offset)
                 copy = _copy(query, self._info(lib.videos[i]), m, self.mo.temporal)
                 if copy.kind not in (CopyKind.EXCERPT, CopyKind.CONTAINS):
                     continue
@@ -276,20 +267,13 @@ class Searcher:
         return out
 
     def _refit(self, dp: Prepared, v: LibraryVideo, fit: phase.Alignment) -> phase.Alignment:
-        """The fit again, on the candidate's own dense frames (decoded once, cached).
-
-        For a cut the candidate's sampled frames do not pin down
-        (:attr:`.phase.Alignment.margin`).
-        """
+        """The fit again on the candidate's dense frames (:func:`.phase.refit`)."""
         started = time.perf_counter()
-        dense = self._dense().features(v.file)
-        self.analysis_seconds += time.perf_counter() - started
-        if dense is None:
-            return fit
         duration = v.probe.duration if v.probe else 0.0
-        cp = prepare_view(1, dense, dense.regions, dense.thumbs, duration, self.library.whitening)
-        again = phase.aligned_frames(dp, cp)
-        return again if again is not None and again.margin > fit.margin else fit
+        lib = self.library
+        fit = phase.refit(dp, self._dense(), v.file, duration, lib.whitening, 1, fit)
+        self.analysis_seconds += time.perf_counter() - started
+        return fit
 
     def _dense(self) -> phase.Resampler:
         """The helper that decodes and embeds queries densely (started once)."""
@@ -600,27 +584,6 @@ def _clip(r: tuple[float, float], hi: float) -> tuple[float, float]:
 def _within(frames: tuple[float, float], aligned: tuple[float, float]) -> bool:
     """Whether the matched frames lie inside the aligned range (give or take the slack)."""
     return aligned[0] - RANGE_SLACK <= frames[0] and frames[1] <= aligned[1] + RANGE_SLACK
-
-
-def _at_offset(m: PairMatch, offset: float) -> PairMatch:
-    """``m`` aligned at the phase look's fitted ``offset`` (t_library = t_query + offset).
-
-    The offset was fitted on the query's dense frames, a tenth of a second apart; the
-    matcher's own alignment sees the few frames of the view, and on footage that barely
-    changes it can land a whole sampling step away (a 6 s excerpt of a still scene: 1.05 s
-    late). The matched range in the other video follows the offset (a refit may have moved
-    it, see :meth:`Searcher._refit`). Not when the matcher found another playback speed,
-    which the fit does not model.
-    """
-    if abs(m.evidence_b.speed - 1.0) > PHASE_SPEED_SLACK:
-        return m
-    q = m.evidence_a.ref_range  # the query's matched frames, and where they are in the other
-    at = (round(q[0] + offset, 3), round(q[1] + offset, 3))
-    return replace(
-        m,
-        evidence_a=replace(m.evidence_a, offset=-offset, speed=1.0, member_range=at),
-        evidence_b=replace(m.evidence_b, offset=offset, speed=1.0, ref_range=at, member_range=q),
-    )
 
 
 def _copy(query: VideoInfo, other: VideoInfo, m: PairMatch, temporal: bool) -> FoundCopy:

@@ -16,10 +16,10 @@ import numpy as np
 
 from dedup_gui.core.index.library import Library, open_library
 from dedup_gui.core.match import candidates as knn
-from dedup_gui.core.match import rotation, similarity, views, zoom
+from dedup_gui.core.match import phase, rotation, similarity, views, zoom
 from dedup_gui.core.match.cluster import cluster, durations_compatible
 from dedup_gui.core.match.grouping import Unit, build_groups
-from dedup_gui.core.match.refine import PairMatch, Prepared, compare
+from dedup_gui.core.match.refine import PairMatch, Prepared, compare, prepare_view
 from dedup_gui.core.options import MatchOptions, ScanOptions
 from dedup_gui.core.progress import NEVER_CANCELLED, NULL_PROGRESS, CancelToken, Progress
 from dedup_gui.core.types import DuplicateGroup, VideoFeatures, VideoFile
@@ -54,34 +54,6 @@ def common_weight(common: np.ndarray, limit: float) -> np.ndarray:
     the limit counts a ninth.
     """
     return (np.minimum(1.0, limit / np.maximum(common, 1)) ** 2).astype(np.float32)
-
-
-def prepare_view(
-    i: int,
-    f: VideoFeatures,
-    regions: np.ndarray,
-    thumbs: np.ndarray,
-    duration: float,
-    whitening: similarity.Whitening,
-    weights: np.ndarray | None = None,
-) -> Prepared:
-    """Video ``i`` ready for refinement: whitened regions and vectors of informative frames."""
-    idx = np.nonzero(f.informative)[0]
-    reg = (
-        whitening.apply(regions[idx]) if len(idx) else np.zeros((0, *regions.shape[1:]), np.float32)
-    )
-    vec = similarity._l2(reg.mean(axis=1)) if len(idx) else np.zeros((0, regions.shape[-1]))
-    return Prepared(
-        index=i,
-        duration=duration,
-        times=f.timestamps[idx].astype(np.float32),
-        regions=reg,
-        vectors=vec.astype(np.float32),
-        weights=np.ones(len(idx), np.float32) if weights is None else weights,
-        thumbs=thumbs,
-        informative=f.informative,
-        frame_index=idx,
-    )
 
 
 def prepare_videos(
@@ -269,6 +241,7 @@ def match(
     rotator: rotation.Rotator | None = None,
     trace: dict[str, object] | None = None,
     zoomer: zoom.Zoomer | None = None,
+    resampler: phase.Resampler | None = None,
     library: Library | None = None,
 ) -> tuple[list[PairMatch], list[DuplicateGroup]]:
     """Candidate search, clustering and refinement over analysed units.
@@ -281,7 +254,9 @@ def match(
     ``prior`` is the generic whitening prior of the recipe (:meth:`Embedder.prior`), blended
     with the library's own statistics. ``rotator`` supplies turned features for rotated
     candidates (rotation matching is skipped without one), ``zoomer`` the window views that
-    give near misses a second look (:mod:`.zoom`; skipped without one). ``trace``, when
+    give near misses a second look (:mod:`.zoom`; skipped without one), ``resampler`` the
+    dense features that give excerpt candidates theirs (:mod:`.phase`; skipped without
+    one). ``trace``, when
     given, receives the intermediate pair sets (``candidates``: kNN pairs, ``refined``: pairs
     compared), for the per-stage recall of ``scripts/stage_recall.py``.
 
@@ -362,6 +337,10 @@ def match(
     if mo.zoom and zoomer is not None:
         matches = _match_zoomed(units, prepared, whitening, matches, durations, mo, zoomer, token)
         counts["zoomed_videos"] = zoomer.computed
+    if mo.partial and resampler is not None:
+        matches = _match_rephased(
+            units, prepared, whitening, matches, durations, neigh, mo, resampler, token, counts
+        )
     counts["prepared_views"] = prepared.made + full.made
     groups = build_groups(units, matches, mo.threshold, mo.partial)
     return matches, groups
@@ -404,6 +383,87 @@ def _match_zoomed(
                     best = r
         out[i] = best
     return out
+
+
+def _match_rephased(
+    units: list[Unit],
+    prepared: LazyViews,
+    whitening: similarity.Whitening,
+    matches: list[PairMatch],
+    durations: list[float],
+    neigh: knn.Neighbours,
+    mo: MatchOptions,
+    resampler: phase.Resampler,
+    token: CancelToken,
+    counts: dict[str, int],
+) -> list[PairMatch]:
+    """Excerpt candidates seen again at the longer video's own sampling moments (:mod:`.phase`).
+
+    A pair of clearly different lengths that was not accepted, though most of one video's
+    frames have a close frame in the other (the index's frame cover; find's rule), is compared
+    again with the shorter video decoded densely, and its mirror image when the plain one
+    does not match.
+    """
+    out = list(matches)
+    tried = 0
+    for i, m in enumerate(matches):
+        if not m.excerpt or m.accepted(mo.threshold, True):
+            continue
+        pair = (min(m.a, m.b), max(m.a, m.b))
+        cover = neigh.cover.get(pair)
+        best = neigh.pairs.get(pair, (0, 0.0))[1]
+        if cover is None or cover[0] < phase.PHASE_SHARE or best < phase.PHASE_BEST:
+            continue
+        token.raise_if_cancelled()
+        tried += 1
+        short, long_ = (m.a, m.b) if durations[m.a] <= durations[m.b] else (m.b, m.a)
+        found = _rephase(units, prepared, whitening, short, long_, durations, mo, resampler)
+        if found is not None:
+            out[i] = found
+    counts["rephased_pairs"] = tried
+    counts["rephased_videos"] = resampler.computed
+    return out
+
+
+def _rephase(
+    units: list[Unit],
+    prepared: LazyViews,
+    whitening: similarity.Whitening,
+    short: int,
+    long_: int,
+    durations: list[float],
+    mo: MatchOptions,
+    resampler: phase.Resampler,
+) -> PairMatch | None:
+    """The accepted comparison of the dense ``short`` at ``long_``'s moments, or None."""
+    other, own = prepared.main(long_), prepared.main(short)
+    for mirrored in (False, True) if mo.flip else (False,):
+        dense = resampler.features(_file(units[short]), mirrored)
+        if dense is None:
+            return None
+        dp = prepare_view(short, dense, dense.regions, dense.thumbs, durations[short], whitening)
+        found = phase.compare_at_moments(dense, dp, other, own, whitening, mo)
+        if found is None or not found[0].accepted(mo.threshold, True):
+            continue
+        m, fit = found
+        if fit.margin < phase.AMBIGUOUS:
+            fit = phase.refit(
+                dp, resampler, _file(units[long_]), durations[long_], whitening, long_, fit
+            )
+        m = phase.at_offset(m, fit.offset, dense_is_a=short < long_)
+        if mirrored:  # the shorter video was mirrored
+            m = replace(
+                m,
+                evidence_a=replace(m.evidence_a, flipped=not m.evidence_a.flipped),
+                evidence_b=replace(m.evidence_b, flipped=not m.evidence_b.flipped),
+            )
+        return m
+    return None
+
+
+def _file(u: Unit) -> VideoFile:
+    rep = u.rep
+    return VideoFile(rep.path, rep.size, rep.mtime_ns, rep.root)
 
 
 def _match_rotated(

@@ -9,7 +9,7 @@ import numpy as np
 from dedup_gui.core.match import similarity as sim
 from dedup_gui.core.match.cluster import durations_compatible
 from dedup_gui.core.options import MatchOptions
-from dedup_gui.core.types import GroupKind, MatchEvidence
+from dedup_gui.core.types import GroupKind, MatchEvidence, VideoFeatures
 
 
 @dataclass(frozen=True, eq=False)
@@ -25,6 +25,34 @@ class Prepared:
     thumbs: np.ndarray  # (N, t, t) all frames
     informative: np.ndarray  # (N,) mask
     frame_index: np.ndarray  # (n,) index of each informative frame among all N frames
+
+
+def prepare_view(
+    i: int,
+    f: VideoFeatures,
+    regions: np.ndarray,
+    thumbs: np.ndarray,
+    duration: float,
+    whitening: sim.Whitening,
+    weights: np.ndarray | None = None,
+) -> Prepared:
+    """Video ``i`` ready for refinement: whitened regions and vectors of informative frames."""
+    idx = np.nonzero(f.informative)[0]
+    reg = (
+        whitening.apply(regions[idx]) if len(idx) else np.zeros((0, *regions.shape[1:]), np.float32)
+    )
+    vec = sim._l2(reg.mean(axis=1)) if len(idx) else np.zeros((0, regions.shape[-1]))
+    return Prepared(
+        index=i,
+        duration=duration,
+        times=f.timestamps[idx].astype(np.float32),
+        regions=reg,
+        vectors=vec.astype(np.float32),
+        weights=np.ones(len(idx), np.float32) if weights is None else weights,
+        thumbs=thumbs,
+        informative=f.informative,
+        frame_index=idx,
+    )
 
 
 # Frames of the longer video that must match for a partial (excerpt) match to count.

@@ -22,6 +22,7 @@ queries was looked at this way, and none that is not a copy was accepted.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 from types import TracebackType
 
@@ -29,8 +30,9 @@ import numpy as np
 
 from dedup_gui.core.analyse.embed import Embedder
 from dedup_gui.core.library.cache import FeatureCache
-from dedup_gui.core.match.refine import Prepared
-from dedup_gui.core.options import SamplingOptions
+from dedup_gui.core.match import similarity
+from dedup_gui.core.match.refine import PairMatch, Prepared, compare, prepare_view
+from dedup_gui.core.options import MatchOptions, SamplingOptions
 from dedup_gui.core.progress import NEVER_CANCELLED, CancelToken
 from dedup_gui.core.scan.workers import DecodedVideo, DecodePool
 from dedup_gui.core.types import VideoFeatures, VideoFile
@@ -58,6 +60,8 @@ MIN_OVERLAP = 0.8
 # excerpt of a still snow scene fitted a place 6.5 s off by 0.014.
 DISTINCT_OFFSET = 1.0
 AMBIGUOUS = 0.05
+# A fitted offset replaces the matcher's alignment when its playback speed is this close to 1.
+SPEED_SLACK = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +126,29 @@ def aligned_frames(dense: Prepared, other: Prepared) -> Alignment | None:
     )
 
 
+def at_offset(m: PairMatch, offset: float, dense_is_a: bool = True) -> PairMatch:
+    """``m`` aligned at a fitted ``offset`` (``t_other = t_dense + offset``).
+
+    The offset was fitted on dense frames, a tenth of a second apart; the matcher's own
+    alignment sees the few frames of the view, and on footage that barely changes it can land
+    a whole sampling step away (a 6 s excerpt of a still scene: 1.05 s late). The dense
+    side's matched range stays; the other's follows the offset (a refit may have moved it).
+    Not when the matcher found another playback speed, which the fit does not model.
+    ``dense_is_a``: whether the dense view is the pair's ``a``.
+    """
+    ev_d, ev_o = (m.evidence_a, m.evidence_b) if dense_is_a else (m.evidence_b, m.evidence_a)
+    # ev_d: the other seen from the dense view (reference: dense); ev_o: the reverse
+    if abs(ev_o.speed - 1.0) > SPEED_SLACK:
+        return m
+    q = ev_d.ref_range
+    at = (round(q[0] + offset, 3), round(q[1] + offset, 3))
+    ev_d = replace(ev_d, offset=round(-offset, 3), speed=1.0, member_range=at)
+    ev_o = replace(ev_o, offset=round(offset, 3), speed=1.0, ref_range=at, member_range=q)
+    if dense_is_a:
+        return replace(m, evidence_a=ev_d, evidence_b=ev_o)
+    return replace(m, evidence_a=ev_o, evidence_b=ev_d)
+
+
 def subset(f: VideoFeatures, frames: np.ndarray) -> VideoFeatures:
     """The features of ``frames`` (indices into ``f``'s frames, ascending in time)."""
     return VideoFeatures(
@@ -134,8 +161,81 @@ def subset(f: VideoFeatures, frames: np.ndarray) -> VideoFeatures:
     )
 
 
+def weights_at(times: np.ndarray, sampled: Prepared) -> np.ndarray:
+    """Evidence weights for frames at ``times``: those of the nearest sampled frames.
+
+    The frames of a dense view carry the suppression of common footage (a shared intro) that
+    the video's own sampled frames were given.
+    """
+    st = sampled.times
+    if not len(st):
+        return np.ones(len(times), np.float32)
+    pos = np.searchsorted(st, times)
+    left, right = np.clip(pos - 1, 0, len(st) - 1), np.clip(pos, 0, len(st) - 1)
+    near = np.where(np.abs(st[left] - times) <= np.abs(st[right] - times), left, right)
+    return sampled.weights[near].astype(np.float32)
+
+
+def compare_at_moments(
+    dense: VideoFeatures,
+    dp: Prepared,
+    other: Prepared,
+    sampled: Prepared,
+    whitening: similarity.Whitening,
+    mo: MatchOptions,
+) -> tuple[PairMatch, Alignment] | None:
+    """The dense video's frames at ``other``'s moments, compared by the matcher.
+
+    The dense video is the comparison's ``a`` when its index is the smaller one (as in a
+    scan's pairs), else its ``b``.
+
+    Args:
+        dense: The dense features.
+        dp: Their prepared view.
+        other: The other video's view.
+        sampled: The dense video's ordinary view (for the evidence weights of its frames).
+        whitening: The space both views are prepared in.
+        mo: Match options (partial mode decides excerpts).
+
+    Returns:
+        The comparison and the fit (see :func:`at_offset` for aligning the first at the
+        second); None when no offset fits.
+    """
+    fit = aligned_frames(dp, other)
+    if fit is None:
+        return None
+    view = subset(dense, np.unique(dp.frame_index[fit.frames]))
+    vp = prepare_view(dp.index, view, view.regions, view.thumbs, dp.duration, whitening)
+    vp.weights[:] = weights_at(vp.times, sampled)
+    first = vp.index <= other.index
+    m = compare(vp, other, mo) if first else compare(other, vp, mo)
+    return m, fit
+
+
+def refit(
+    dp: Prepared,
+    resampler: Resampler,
+    file: VideoFile,
+    duration: float,
+    whitening: similarity.Whitening,
+    index: int,
+    fit: Alignment,
+) -> Alignment:
+    """``fit`` again, on the other video's own dense frames (decoded once, cached).
+
+    For a cut the other video's sampled frames do not pin down (:attr:`Alignment.margin`);
+    the better-separated of the two fits is kept.
+    """
+    dense = resampler.features(file)
+    if dense is None:
+        return fit
+    cp = prepare_view(index, dense, dense.regions, dense.thumbs, duration, whitening)
+    again = aligned_frames(dp, cp)
+    return again if again is not None and again.margin > fit.margin else fit
+
+
 class Resampler:
-    """Dense features of a query (plain or mirrored), from the cache or computed once.
+    """Dense features of a video (plain or mirrored), from the cache or computed once.
 
     The last file decoded is kept, so its mirror image is embedded without decoding it again.
     Use as a context manager; the decoder process it may start is stopped on exit.
@@ -160,6 +260,8 @@ class Resampler:
         self._token = token
         self._pool = DecodePool(decoder, dense, 1, timeout, token)
         self._last: tuple[VideoFile, DecodedVideo] | None = None
+        self.seconds = 0.0  # spent computing dense features (decode, forward passes)
+        self.computed = 0
 
     def __enter__(self) -> Resampler:
         return self
@@ -175,6 +277,13 @@ class Resampler:
         hit = self._cache.get(file, key)
         if hit is not None:
             return hit[1]
+        started = time.perf_counter()
+        try:
+            return self._compute(file, key, mirrored)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+    def _compute(self, file: VideoFile, key: str, mirrored: bool) -> VideoFeatures | None:
         decoded = self._decode(file)
         if decoded is None:
             return None
@@ -192,6 +301,7 @@ class Resampler:
             crop=decoded.crop,
         )
         self._cache.put(file, key, decoded.probe, feats)
+        self.computed += 1
         return feats
 
     def _decode(self, file: VideoFile) -> DecodedVideo | None:
