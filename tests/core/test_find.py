@@ -283,3 +283,38 @@ def test_an_excerpt_of_fast_changing_footage_is_found_at_its_sources_moments(
     assert source.kind is CopyKind.EXCERPT and not source.evidence.flipped
     assert abs(source.match_range[0] - 7.5) <= 1.0 and abs(source.match_range[1] - 13.5) <= 1.0
     assert result.seconds["features"] > 0  # the dense look is the query's analysis
+
+
+def test_copies_outside_the_searched_folders_do_not_hide_the_source(
+    embedder, tmp_path, monkeypatch
+):
+    """Five copies of a clip in a folder that is not searched are its nearest neighbours; the
+    index search makes room for them (indexed.WIDEN_TIMES), so the clip's source in the
+    searched folder is still found."""
+    from dedup_gui.core.find import indexed, search
+
+    src = M.Scene(77).frames(16)
+    mine, elsewhere = tmp_path / "mine", tmp_path / "elsewhere"
+    M.write_video(mine / "source.mp4", src)
+    M.write_video(mine / "other.mp4", M.Scene(78).frames(10))
+    clip = src[4 * M.FPS : 10 * M.FPS]
+    for n in range(5):
+        M.write_video(elsewhere / f"copy {n}.mp4", clip, crf=24 + n)
+    query = M.write_video(tmp_path / "clip.mp4", clip, crf=27)
+    options = ScanOptions(cache_dir=tmp_path / "cache")
+    scan([mine, elsewhere], options, embedder=embedder)
+    monkeypatch.setattr(search, "NEIGHBOURS", 4)  # room for the five copies' frames only
+    # this generated scene is nearly symmetric: its mirror image would find the source anyway
+    monkeypatch.setattr(search.Searcher, "_mirrored", lambda *args: {})
+
+    with monkeypatch.context() as m:
+        m.setattr(indexed, "WIDEN_TIMES", 0)
+        (hidden,) = find_copies([query], options, roots=[mine], embedder=embedder).queries
+    assert "source.mp4" not in {c.path.name for c in hidden.copies}  # what k alone gives
+
+    result = find_copies([query], options, roots=[mine], embedder=embedder)
+    assert result.library_source.startswith("the library index")
+    found = {c.path.name: c for c in result.queries[0].copies}
+    assert set(found) == {"source.mp4"}
+    assert found["source.mp4"].kind is CopyKind.EXCERPT
+    assert abs(found["source.mp4"].match_range[0] - 4.0) <= 1.0

@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 
 KEEP_VIDEOS = 512  # library videos whose features are kept between queries
 BATCH = 1024  # query frames per backend call
+# A search whose neighbours include other libraries' frames (videos outside the searched
+# roots) is repeated with room for them, at most this many times and up to this many times k.
+WIDEN_TIMES = 3
+WIDEN_MAX = 8
 
 
 class _Videos(Sequence[LibraryVideo]):
@@ -179,13 +183,29 @@ class IndexedLibrary(Views):
         if backend is None or not len(query_vectors) or not backend.count() or not len(self):
             return []
         q = np.ascontiguousarray(query_vectors, np.float32)
-        kk = min(backend.count(), max(1, k))
+        total = backend.count()
+        kk = min(total, max(1, k))
         rows, videos, sims = [], [], []
         for lo in range(0, len(q), BATCH):
             token.raise_if_cancelled()
             s, ids = backend.search(q[lo : lo + BATCH], kk)
             pos = self._positions(video_of(ids))
-            ok = (pos >= 0) & (s >= min_sim)
+            # frames of videos outside this library (other roots) take neighbour slots: where
+            # a frame's neighbours are all still close, search again with room for them, so
+            # that its own library's videos keep their k (several copies of a clip outside
+            # the searched folders otherwise hide its source inside them)
+            wide = kk
+            for _ in range(WIDEN_TIMES):
+                others = ((pos < 0) & (s >= min_sim)).sum(axis=1)
+                full = s[:, -1] >= min_sim
+                if wide >= total or not (others[full] > 0).any():
+                    break
+                wanted = max(wide + 1, kk + int(others[full].max()))
+                wide = min(total, wanted, WIDEN_MAX * kk)
+                s, ids = backend.search(q[lo : lo + BATCH], wide)
+                pos = self._positions(video_of(ids))
+            ours = pos >= 0
+            ok = ours & (s >= min_sim) & (np.cumsum(ours, axis=1) <= kk)  # k of its own each
             rows.append(np.nonzero(ok)[0] + lo)
             videos.append(pos[ok])
             sims.append(s[ok])

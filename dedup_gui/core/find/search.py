@@ -250,7 +250,10 @@ class Searcher:
             dp = prepare_view(0, dense, dense.regions, dense.thumbs, qd, lib.whitening)
             for i in todo:
                 lp = replace(lib.prepared(i), index=1)
-                found = phase.compare_at_moments(dense, dp, lp, qp, lib.whitening, self.mo)
+                # full weights: the query's own (_suppress) count every library video its
+                # frames hit, not families, and snow that ten clips and their copies resemble
+                # would be suppressed (5 of 82 excerpts lost that way, docs/ACCURACY.md)
+                found = phase.compare_at_moments(dense, dp, lp, None, lib.whitening, self.mo)
                 if found is None or not found[0].accepted(self.mo.threshold, True):
                     continue
                 m, aligned = found

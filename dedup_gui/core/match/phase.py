@@ -1,4 +1,4 @@
-"""Excerpts matched at the library video's own sampling moments (the phase look of find).
+"""Excerpts matched at the other video's own sampling moments (the phase look).
 
 Videos are sampled about once a second, each uniformly over its own duration. A whole copy
 samples the same moments as its original, but an excerpt cut at an arbitrary moment samples
@@ -7,17 +7,19 @@ where the picture changes within the step (falling snow, rain, water, crowds, fa
 the excerpt's frames are no closer to the source frames they belong with than to any other,
 and even where the frame vectors still agree, the thumbnails that verify a match (what moves,
 :func:`dedup_gui.core.match.similarity.verify`) do not: the alignment or the verification
-fails and the excerpt is lost (docs/ACCURACY.md, "Find copies").
+fails and the excerpt is lost (docs/ACCURACY.md, "How two videos are compared").
 
-The phase look is for candidates that hold most of the query's frames but were not accepted
-(:data:`PHASE_SHARE`, :data:`PHASE_BEST`): the query is decoded once more, densely
-(:data:`DENSE_FPS`), and for each candidate the one time offset is sought at which the
-query's dense frames best match the candidate's sampled frames. The query frames nearest to
-the candidate's frames at that offset form a view of the query sampled at the candidate's
-moments, which the ordinary matcher then compares and accepts or not. One number is fitted
-per pair (the offset, not a frame per frame), so a look-alike gains little: with the rule
-forced, every candidate of another length among the best eight of each of the dev set's 168
-queries was looked at this way, and none that is not a copy was accepted.
+The phase look is for pairs of clearly different lengths that hold most of one video's frames
+but were not accepted (:data:`PHASE_SHARE`, :data:`PHASE_BEST`; a scan's pairs in
+``matching._match_rephased``, a query's candidates in ``find.search.Searcher._rephased``):
+the shorter video (the query, in find) is decoded once more, densely (:data:`DENSE_FPS`), and
+the one time offset is sought at which its dense frames best match the other video's sampled
+frames (:func:`aligned_frames`). Its frames nearest to the other's frames at that offset form
+a view sampled at the other's moments, which the ordinary matcher then compares and accepts
+or not (:func:`compare_at_moments`). One number is fitted per pair (the offset, not a frame
+per frame), so a look-alike gains little: with find's rule forced, every candidate of another
+length among the best eight of each of the dev set's 168 queries was looked at this way, and
+none that is not a copy was accepted.
 """
 
 from __future__ import annotations
@@ -37,15 +39,16 @@ from dedup_gui.core.progress import NEVER_CANCELLED, CancelToken
 from dedup_gui.core.scan.workers import DecodedVideo, DecodePool
 from dedup_gui.core.types import VideoFeatures, VideoFile
 
-# The dense sampling of the query: frames a second, and at most this many (a longer query is
-# sampled less densely).
+# The dense sampling: frames a second, and at most this many (a longer video is sampled less
+# densely).
 DENSE_FPS = 10.0
 DENSE_MAX_FRAMES = 150
-# Candidates looked at again per query: the best-ranked hits of another length that were not
-# accepted, and that look like the same footage misaligned: this share of the query's frames
-# has the candidate among its neighbours, one of them at least this close. On the partial-clip
-# sets every true candidate left over had all of them, while 3 of the dev set's 168 queries
-# have such a candidate (that none of them turns out to be a copy costs a dense decode).
+# Candidates looked at again (per query in find: the best-ranked hits of another length that
+# were not accepted), those that look like the same footage misaligned: this share of the
+# shorter video's frames has a close frame in the other (find: has it among its neighbours;
+# a scan: the index's frame cover), one of them at least this close. On find's partial-clip
+# draws every true candidate left over had both, while 3 of the dev set's 168 queries have
+# such a candidate (that none of them turns out to be a copy costs a dense decode).
 PHASE_CANDIDATES = 8
 PHASE_SHARE = 0.6
 PHASE_BEST = 0.65
@@ -180,7 +183,7 @@ def compare_at_moments(
     dense: VideoFeatures,
     dp: Prepared,
     other: Prepared,
-    sampled: Prepared,
+    sampled: Prepared | None,
     whitening: similarity.Whitening,
     mo: MatchOptions,
 ) -> tuple[PairMatch, Alignment] | None:
@@ -193,7 +196,8 @@ def compare_at_moments(
         dense: The dense features.
         dp: Their prepared view.
         other: The other video's view.
-        sampled: The dense video's ordinary view (for the evidence weights of its frames).
+        sampled: The dense video's ordinary view, whose evidence weights (suppressed common
+            footage) its frames take; None: full weight.
         whitening: The space both views are prepared in.
         mo: Match options (partial mode decides excerpts).
 
@@ -206,7 +210,8 @@ def compare_at_moments(
         return None
     view = subset(dense, np.unique(dp.frame_index[fit.frames]))
     vp = prepare_view(dp.index, view, view.regions, view.thumbs, dp.duration, whitening)
-    vp.weights[:] = weights_at(vp.times, sampled)
+    if sampled is not None:
+        vp.weights[:] = weights_at(vp.times, sampled)
     first = vp.index <= other.index
     m = compare(vp, other, mo) if first else compare(other, vp, mo)
     return m, fit
