@@ -26,17 +26,17 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from types import TracebackType
 
 import numpy as np
 
 from dedup_gui.core.analyse.embed import Embedder
 from dedup_gui.core.library.cache import FeatureCache
 from dedup_gui.core.match import similarity
+from dedup_gui.core.match.looks import SecondLook
 from dedup_gui.core.match.refine import PairMatch, Prepared, compare, prepare_view
 from dedup_gui.core.options import MatchOptions, SamplingOptions
 from dedup_gui.core.progress import NEVER_CANCELLED, CancelToken
-from dedup_gui.core.scan.workers import DecodedVideo, DecodePool
+from dedup_gui.core.scan.workers import DecodedVideo
 from dedup_gui.core.types import VideoFeatures, VideoFile
 
 # The dense sampling: frames a second, and at most this many (a longer video is sampled less
@@ -239,7 +239,7 @@ def refit(
     return again if again is not None and again.margin > fit.margin else fit
 
 
-class Resampler:
+class Resampler(SecondLook):
     """Dense features of a video (plain or mirrored), from the cache or computed once.
 
     The last file decoded is kept, so its mirror image is embedded without decoding it again.
@@ -258,23 +258,9 @@ class Resampler:
         token: CancelToken = NEVER_CANCELLED,
     ) -> None:
         dense = replace(sampling, fps=DENSE_FPS, max_frames=DENSE_MAX_FRAMES)
-        self._key = f"{key}|dense={DENSE_FPS:g},{DENSE_MAX_FRAMES}"
-        self._embedder = embedder
-        self._cache = cache
-        self._mirror = mirror
-        self._token = token
-        self._pool = DecodePool(decoder, dense, 1, timeout, token)
+        key = f"{key}|dense={DENSE_FPS:g},{DENSE_MAX_FRAMES}"
+        super().__init__(key, decoder, dense, timeout, embedder, cache, mirror, token)
         self._last: tuple[VideoFile, DecodedVideo] | None = None
-        self.seconds = 0.0  # spent computing dense features (decode, forward passes)
-        self.computed = 0
-
-    def __enter__(self) -> Resampler:
-        return self
-
-    def __exit__(
-        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._pool.close()
 
     def features(self, file: VideoFile, mirrored: bool = False) -> VideoFeatures | None:
         """Dense features of ``file`` (of its mirror image if ``mirrored``); None if unreadable."""
@@ -283,38 +269,18 @@ class Resampler:
         if hit is not None:
             return hit[1]
         started = time.perf_counter()
-        try:
-            return self._compute(file, key, mirrored)
-        finally:
-            self.seconds += time.perf_counter() - started
-
-    def _compute(self, file: VideoFile, key: str, mirrored: bool) -> VideoFeatures | None:
-        decoded = self._decode(file)
-        if decoded is None:
-            return None
+        if self._last is None or self._last[0] != file:
+            decoded = self._decode(file)
+            if decoded is None:
+                return None
+            self._last = (file, decoded)
+        decoded = self._last[1]
         frames, thumbs = decoded.frames, decoded.thumbs
         if mirrored:
             frames = np.ascontiguousarray(frames[:, :, ::-1])
             thumbs = np.ascontiguousarray(thumbs[:, :, ::-1])
-        regions, vectors = self._embedder.embed(frames, mirror=self._mirror, token=self._token)
-        feats = VideoFeatures(
-            timestamps=decoded.timestamps,
-            vectors=vectors,
-            regions=regions,
-            thumbs=thumbs,
-            informative=decoded.informative,
-            crop=decoded.crop,
-        )
+        feats = self._embed(decoded, frames, thumbs, decoded.crop)
         self._cache.put(file, key, decoded.probe, feats)
         self.computed += 1
+        self.seconds += time.perf_counter() - started
         return feats
-
-    def _decode(self, file: VideoFile) -> DecodedVideo | None:
-        if self._last is not None and self._last[0] == file:
-            return self._last[1]
-        for _, result in self._pool.imap([file]):
-            if not isinstance(result, DecodedVideo):
-                return None
-            self._last = (file, result)
-            return result
-        return None

@@ -16,17 +16,15 @@ the embeddings are mirror-invariant.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import replace
-from types import TracebackType
 from typing import Any
 
 import numpy as np
 
-from dedup_gui.core.analyse.embed import ROTATIONS, Embedder
-from dedup_gui.core.library.cache import FeatureCache
-from dedup_gui.core.options import SamplingOptions
-from dedup_gui.core.progress import NEVER_CANCELLED, CancelToken
-from dedup_gui.core.scan.workers import DecodedVideo, DecodePool
+from dedup_gui.core.analyse.embed import ROTATIONS
+from dedup_gui.core.match.looks import SecondLook
+from dedup_gui.core.scan.workers import DecodedVideo
 from dedup_gui.core.types import VideoFeatures, VideoFile
 
 log = logging.getLogger(__name__)
@@ -262,38 +260,11 @@ def turn(decoded: DecodedVideo, k: int, mirrored: bool = False) -> DecodedVideo:
     )
 
 
-class Rotator:
+class Rotator(SecondLook):
     """Supplies whole-video features of turned videos, from the cache or computed once.
 
     Use as a context manager; the decoder process it may start is stopped on exit.
     """
-
-    def __init__(
-        self,
-        key: str,
-        decoder: str,
-        sampling: SamplingOptions,
-        timeout: float,
-        embedder: Embedder,
-        cache: FeatureCache,
-        mirror: bool,
-        token: CancelToken = NEVER_CANCELLED,
-    ) -> None:
-        self._key = key
-        self._embedder = embedder
-        self._cache = cache
-        self._mirror = mirror
-        self._token = token
-        self._pool = DecodePool(decoder, sampling, 1, timeout, token)
-        self.computed = 0
-
-    def __enter__(self) -> Rotator:
-        return self
-
-    def __exit__(
-        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._pool.close()
 
     def features(self, file: VideoFile, k: int, mirrored: bool = False) -> VideoFeatures | None:
         """Features of ``file`` turned by ``k`` quarter turns (None if it cannot be read).
@@ -304,22 +275,13 @@ class Rotator:
         hit = self._cache.get(file, key)
         if hit is not None:
             return hit[1]
-        for _, result in self._pool.imap([file]):
-            if not isinstance(result, DecodedVideo):
-                return None
-            turned = turn(result, k, mirrored)
-            regions, vectors = self._embedder.embed(
-                turned.frames, mirror=self._mirror, token=self._token
-            )
-            feats = VideoFeatures(
-                timestamps=turned.timestamps,
-                vectors=vectors,
-                regions=regions,
-                thumbs=turned.thumbs,
-                informative=turned.informative,
-                crop=turned.crop,
-            )
-            self._cache.put(file, key, result.probe, feats)
-            self.computed += 1
-            return feats
-        return None
+        started = time.perf_counter()
+        decoded = self._decode(file)
+        if decoded is None:
+            return None
+        turned = turn(decoded, k, mirrored)
+        feats = self._embed(turned, turned.frames, turned.thumbs, turned.crop)
+        self._cache.put(file, key, decoded.probe, feats)
+        self.computed += 1
+        self.seconds += time.perf_counter() - started
+        return feats

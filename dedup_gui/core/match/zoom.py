@@ -17,17 +17,17 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import replace
-from types import TracebackType
 
 import cv2
 import numpy as np
 
 from dedup_gui.core.analyse.embed import Embedder, embed_many
 from dedup_gui.core.library.cache import FeatureCache
+from dedup_gui.core.match.looks import SecondLook
 from dedup_gui.core.options import SamplingOptions
 from dedup_gui.core.progress import NEVER_CANCELLED, CancelToken
 from dedup_gui.core.scan.frames import thumbnail
-from dedup_gui.core.scan.workers import DecodedVideo, DecodePool
+from dedup_gui.core.scan.workers import DecodedVideo
 from dedup_gui.core.types import VideoFeatures, VideoFile
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def _spread(decoded: DecodedVideo, n: int) -> DecodedVideo:
     )
 
 
-class Zoomer:
+class Zoomer(SecondLook):
     """Supplies the window views of a video, from the cache or computed once.
 
     Use as a context manager; the decoder process it may start is stopped on exit.
@@ -97,33 +97,11 @@ class Zoomer:
         mirror: bool,
         token: CancelToken = NEVER_CANCELLED,
     ) -> None:
-        self._key = f"{key}|{KEY}"
-        self._size = sampling.size
-        self._embedder = embedder
-        self._cache = cache
-        self._mirror = mirror
-        self._token = token
         # decoded larger, so that a window keeps the detail of the model input
         big = replace(sampling, size=round(sampling.size / min(w[2] for w in WINDOWS)))
-        self._pool = DecodePool(decoder, big, 1, timeout, token)
+        super().__init__(f"{key}|{KEY}", decoder, big, timeout, embedder, cache, mirror, token)
+        self._size = sampling.size
         self._memo: dict[tuple[str, int, int], list[VideoFeatures] | None] = {}
-        self.computed = 0
-        self.seconds = 0.0  # spent computing views (decoder start, decode, forward passes)
-
-    def __enter__(self) -> Zoomer:
-        return self
-
-    def prestart(self) -> None:
-        """Start the decoder process now, while other work runs.
-
-        A cold scan's near misses need it, and starting it takes about a second of imports.
-        """
-        self._pool.start()
-
-    def __exit__(
-        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._pool.close()
 
     def views(self, file: VideoFile) -> list[VideoFeatures] | None:
         """The features of each window of ``file`` (None if it cannot be read)."""
@@ -137,27 +115,25 @@ class Zoomer:
             out = [h[1] for h in hits if h is not None]
         else:
             start = time.perf_counter()
-            for _, decoded in self._pool.imap([file]):
-                if isinstance(decoded, DecodedVideo):
-                    result = _spread(decoded, WINDOW_FRAMES)
-                    # every window's frames in one call: the inference streams stay busy
-                    shown = [window(result.frames, win, self._size) for win in WINDOWS]
-                    embedded = embed_many(
-                        self._embedder, shown, mirror=self._mirror, token=self._token
+            decoded = self._decode(file)
+            if decoded is not None:
+                result = _spread(decoded, WINDOW_FRAMES)
+                # every window's frames in one call: the inference streams stay busy
+                shown = [window(result.frames, win, self._size) for win in WINDOWS]
+                embedded = embed_many(self._embedder, shown, mirror=self._mirror, token=self._token)
+                out = []
+                for k, frames, (regions, vectors) in zip(keys, shown, embedded, strict=True):
+                    feats = VideoFeatures(
+                        timestamps=result.timestamps,
+                        vectors=vectors,
+                        regions=regions,
+                        thumbs=np.stack([thumbnail(f) for f in frames]),
+                        informative=result.informative,
+                        crop=result.crop,
                     )
-                    out = []
-                    for k, frames, (regions, vectors) in zip(keys, shown, embedded, strict=True):
-                        feats = VideoFeatures(
-                            timestamps=result.timestamps,
-                            vectors=vectors,
-                            regions=regions,
-                            thumbs=np.stack([thumbnail(f) for f in frames]),
-                            informative=result.informative,
-                            crop=result.crop,
-                        )
-                        self._cache.put(file, k, result.probe, feats)
-                        out.append(feats)
-                    self.computed += 1
+                    self._cache.put(file, k, result.probe, feats)
+                    out.append(feats)
+                self.computed += 1
             self.seconds += time.perf_counter() - start
         self._memo[memo] = out
         return out
