@@ -60,6 +60,14 @@ def test_backend_contract(backend):
     assert close.shape == found.shape and np.all(close >= 0.9) and np.all(close <= 1.01)
     for i in range(3):
         assert list(base.video_of(found[lims[i] : lims[i + 1]])) == [15]
+    # bounded: only frames of videos up to max_video (each finds its own frame when inside)
+    lims, close, found = backend.range_search(np.concatenate([vids[2][:2], vids[20][:2]]), 0.2,
+                                              max_video=25)  # fmt: skip
+    assert set(base.video_of(found[lims[0] : lims[1]])) >= {12}  # video 12 = vids[2]
+    exact_local = isinstance(backend, LocalIndex) and "IVF" not in backend.describe()
+    if not exact_local:  # the local exact index may answer more (a superset)
+        assert len(found) and base.video_of(found).max() <= 25
+        assert 30 not in set(base.video_of(found[lims[2] : lims[4]]))  # vids[20]: above it
     backend.remove([13, 99])
     backend.persist()
     assert backend.count() == 580
@@ -125,6 +133,59 @@ def test_incremental_scans_find_what_one_search_finds(tmp_path, seed):
     for key, (_, best) in full.pairs.items():
         if best >= 0.5:
             assert got.pairs[key][1] == pytest.approx(best, abs=1e-5)
+
+
+@pytest.mark.parametrize("backend_uri", ["local", "local-ivf"])
+def test_first_scan_looks_at_each_pair_of_frames_once_and_loses_nothing(
+    tmp_path, monkeypatch, backend_uri
+):
+    """The bounded search (later videos search earlier ones) answers what a full one does."""
+    import dedup_gui.core.index.library as library_mod
+
+    if backend_uri == "local-ivf":  # an approximate index, every list probed: exact answers
+        real = LocalIndex.__init__
+
+        def small(self, dim, path=None, **kw):
+            real(self, dim, path, exact_max=200, nprobe=4096)
+
+        monkeypatch.setattr(LocalIndex, "__init__", small)
+    vectors = clustered_library(3)
+    files = [_File(i) for i in range(len(vectors))]
+    monkeypatch.setattr(library_mod, "BATCH", 37)  # many batches, bounds inside a video
+    seen: list[int | None] = []
+
+    def search(lib, bounded):
+        real = LocalIndex.range_search
+
+        def spy(self, q, t, max_video=None):
+            seen.append(max_video)
+            return real(self, q, t, max_video if bounded else None)
+
+        monkeypatch.setattr(LocalIndex, "range_search", spy)
+        return lib.neighbours(files, lambda i: vectors[i], "space-a", DIM, k=10_000,
+                              min_sim=0.35, common_sim=0.55, cover_sims=(0.35, 0.5))  # fmt: skip
+
+    with _lib(tmp_path, "bounded") as lib:
+        once = search(lib, True)
+    assert sum(m is not None for m in seen) >= len(seen) - 1  # the last batch bounds nothing
+    with _lib(tmp_path, "full") as lib:
+        full = search(lib, False)
+    if backend_uri == "local-ivf":
+        # 8-bit codes: a frame pair's similarity differs by a little with the side it is
+        # searched from, so pairs at the radius may differ; every clear pair is the same
+        assert len(full.pairs) > 20
+        for key, (_, best) in full.pairs.items():
+            if best >= 0.4:
+                assert once.pairs[key][1] == pytest.approx(best, abs=0.02)
+        assert len(once.pairs.keys() ^ full.pairs.keys()) < 0.05 * len(full.pairs)
+        return
+    # with no k cap in the way, the same pairs, best similarities, covers and commonness
+    assert once.pairs.keys() == full.pairs.keys() and len(full.pairs) > 20
+    for key, (_, best) in full.pairs.items():
+        assert once.pairs[key][1] == pytest.approx(best, abs=1e-5)
+        assert once.cover[key] == pytest.approx(full.cover[key])
+    for a, b in zip(once.commonness, full.commonness, strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_changed_removed_and_pruned_videos(tmp_path):

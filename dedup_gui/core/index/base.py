@@ -54,9 +54,14 @@ class VectorIndex(Protocol):
         ...
 
     def range_search(
-        self, queries: np.ndarray, threshold: float
+        self, queries: np.ndarray, threshold: float, max_video: int | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every frame at least ``threshold`` similar to each query.
+
+        With ``max_video``, only frames of videos whose id is at most that (a backend that
+        cannot restrict may return more; callers filter). The library's first scan uses it to
+        look at each pair of frames once: a video's frames search the videos indexed before
+        it, and every close pair is stored both ways.
 
         Returns:
             (q + 1,) int64 offsets, the float32 similarities and the int64 frame ids: query

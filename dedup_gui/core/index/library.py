@@ -514,10 +514,11 @@ class Library:
         t1 = time.perf_counter()
         # ... then search them against everything (so the first scan is one all-against-all)
         per_view = self._frames_per_view() if levels else None
+        last = max((int(ids[i] or 0) for i in new_pos), default=0)
         for chunk in chunks:
             vecs = [np.ascontiguousarray(vectors_of(i), dtype=np.float32) for i in chunk]
             self._search_new(backend, [int(ids[i] or 0) for i in chunk], vecs,
-                             k, min_sim, common_sim, token, levels, per_view)  # fmt: skip
+                             k, min_sim, common_sim, token, levels, per_view, last)  # fmt: skip
         backend.persist()
         t2 = time.perf_counter()
         self.counts["index_added"] = len(new_pos)
@@ -557,11 +558,13 @@ class Library:
         token: CancelToken,
         levels: tuple[float, ...] = (),
         per_view: tuple[np.ndarray, np.ndarray] | None = None,
+        last: int | None = None,
     ) -> None:
         """Search the new videos' frames; store their pairs and close frames (both ways).
 
         With cover ``levels``, also count per pair the frames of each video that have a frame
         of the other at each level (from the same range search, before the ``k`` cap).
+        ``last`` is the highest video id in the index (this chunk's highest when None).
         """
         if not new_ids:
             return
@@ -572,6 +575,7 @@ class Library:
             return
         allq = np.concatenate(vecs)
         q_owner = np.repeat(np.array(new_ids, np.int64), sizes)
+        last = max(new_ids) if last is None else last  # a bound at or above it bounds nothing
         q_frame = np.concatenate([np.arange(n, dtype=np.int32) for n in sizes])
         lv = np.asarray(levels, np.float32)
         if levels:
@@ -593,8 +597,15 @@ class Library:
             token.raise_if_cancelled()
             hi = min(len(allq), lo + BATCH)
             # one range search answers both: the k best hits above min_sim (candidate pairs)
-            # and the frames above common_sim (commonness)
-            lims, sims, found_ids = backend.range_search(allq[lo:hi], min(min_sim, common_sim))
+            # and the frames above common_sim (commonness). New videos have the highest ids
+            # (AUTOINCREMENT), so a pair of frames is looked at once, from the later video's
+            # side: frames of videos after this batch's are left to their own queries, and
+            # what is found is stored both ways below. (Each frame's k best are then among
+            # the videos before it, as they are for the frames of an incremental scan.)
+            bound = int(q_owner[lo:hi].max())
+            lims, sims, found_ids = backend.range_search(
+                allq[lo:hi], min(min_sim, common_sim), max_video=bound if bound < last else None
+            )
             fvid = video_of(found_ids)
             q, o, s = knn.range_hits(q_owner[lo:hi], lims, sims, fvid, k, min_sim)
             pq.append(q)

@@ -179,13 +179,30 @@ class LocalIndex:
         return sims, ids.astype(np.int64)
 
     def range_search(
-        self, queries: np.ndarray, threshold: float
+        self, queries: np.ndarray, threshold: float, max_video: int | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Every frame at least ``threshold`` similar to each query."""
+        """Every frame at least ``threshold`` similar to each query (of videos <= ``max_video``).
+
+        In the IVF index the bound is a faiss ID selector: frames above it are skipped before
+        their distance is computed, so a bounded first scan does about half the work (search
+        of a 10,000-video library 53 -> 32 s, docs/BENCHMARKS.md). The exact index ignores
+        it: faiss leaves its BLAS path for a selector (a 1,000-video search took twice as
+        long), and unbounded answers are a superset the caller deduplicates.
+        """
+        import faiss
+
         q = np.ascontiguousarray(queries, dtype=np.float32)
         if self._index.ntotal == 0 or len(q) == 0:
             return np.zeros(len(q) + 1, np.int64), np.zeros(0, np.float32), np.zeros(0, np.int64)
-        lims, sims, ids = self._index.range_search(q, threshold)
+        ivf = self._ivf()
+        if max_video is None or ivf is None:
+            lims, sims, ids = self._index.range_search(q, threshold)
+        else:
+            from dedup_gui.core.index.base import FRAME_BITS
+
+            sel = faiss.IDSelectorRange(0, (int(max_video) + 1) << FRAME_BITS)
+            params = faiss.SearchParametersIVF(sel=sel, nprobe=ivf.nprobe)
+            lims, sims, ids = self._index.range_search(q, threshold, params=params)
         return lims.astype(np.int64), sims.astype(np.float32), ids.astype(np.int64)
 
     def count(self) -> int:

@@ -94,7 +94,9 @@ class MilvusIndex:
             ids = ", ".join(str(int(v)) for v in video_ids[lo : lo + 1000])
             self._client.delete(self.collection, filter=f"video in [{ids}]")
 
-    def _search(self, queries: np.ndarray, limit: int, params: dict[str, Any]) -> list[Any]:
+    def _search(
+        self, queries: np.ndarray, limit: int, params: dict[str, Any], where: str = ""
+    ) -> list[Any]:
         out: list[Any] = []
         for lo in range(0, len(queries), SEARCH_BATCH):
             out.extend(
@@ -102,6 +104,7 @@ class MilvusIndex:
                     self.collection,
                     data=queries[lo : lo + SEARCH_BATCH].astype(np.float32).tolist(),
                     limit=limit,
+                    filter=where,
                     search_params={"metric_type": "IP", "params": params},
                 )
             )
@@ -120,15 +123,19 @@ class MilvusIndex:
         return sims, ids
 
     def range_search(
-        self, queries: np.ndarray, threshold: float
+        self, queries: np.ndarray, threshold: float, max_video: int | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Every frame more than ``threshold`` similar to each query (capped per query)."""
+        """Every frame more than ``threshold`` similar to each query (capped per query).
+
+        ``max_video`` becomes a scalar filter on the collection's video field.
+        """
+        where = "" if max_video is None else f"video <= {int(max_video)}"
         lims = np.zeros(len(queries) + 1, np.int64)
         found: list[int] = []
         sims: list[float] = []
         if len(queries):
             params = {"radius": float(threshold), "range_filter": 1.01}
-            for i, hits in enumerate(self._search(queries, RANGE_LIMIT, params)):
+            for i, hits in enumerate(self._search(queries, RANGE_LIMIT, params, where)):
                 if len(hits) >= RANGE_LIMIT:
                     log.warning("range search capped at %d frames", RANGE_LIMIT)
                 found.extend(int(h["pk"]) for h in hits)
