@@ -201,7 +201,9 @@ class LocalIndex:
             from dedup_gui.core.index.base import FRAME_BITS
 
             sel = faiss.IDSelectorRange(0, (int(max_video) + 1) << FRAME_BITS)
-            params = faiss.SearchParametersIVF(sel=sel, nprobe=ivf.nprobe)
+            params = faiss.SearchParametersIVF()
+            params.sel = sel  # ``sel`` stays referenced here until the search returns
+            params.nprobe = ivf.nprobe
             lims, sims, ids = self._index.range_search(q, threshold, params=params)
         return lims.astype(np.int64), sims.astype(np.float32), ids.astype(np.int64)
 
