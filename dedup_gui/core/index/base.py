@@ -59,9 +59,9 @@ class VectorIndex(Protocol):
         """Every frame at least ``threshold`` similar to each query.
 
         With ``max_video``, only frames of videos whose id is at most that (a backend that
-        cannot restrict may return more; callers filter). The library's first scan uses it to
-        look at each pair of frames once: a video's frames search the videos indexed before
-        it, and every close pair is stored both ways.
+        cannot restrict may return more: a superset, which callers deduplicate). The
+        library's first scan uses it to look at each pair of frames once: a video's frames
+        search the videos indexed before it, and every close pair is stored both ways.
 
         Returns:
             (q + 1,) int64 offsets, the float32 similarities and the int64 frame ids: query

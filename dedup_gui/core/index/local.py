@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from dedup_gui.core.index.base import frame_ids
+from dedup_gui.core.index.base import FRAME_BITS, frame_ids
 
 log = logging.getLogger(__name__)
 
@@ -162,8 +162,6 @@ class LocalIndex:
 
         if not video_ids or self._index.ntotal == 0:
             return
-        from dedup_gui.core.index.base import FRAME_BITS
-
         ids = np.concatenate([frame_ids(v, 1 << FRAME_BITS) for v in video_ids])
         # the IVF hashtable direct map removes an explicit array of ids only
         sel = faiss.IDSelectorArray if self._ivf() is not None else faiss.IDSelectorBatch
@@ -185,7 +183,7 @@ class LocalIndex:
 
         In the IVF index the bound is a faiss ID selector: frames above it are skipped before
         their distance is computed, so a bounded first scan does about half the work (search
-        of a 10,000-video library 53 -> 32 s, docs/BENCHMARKS.md). The exact index ignores
+        of a 10,000-video library 53 -> 26-32 s, docs/BENCHMARKS.md). The exact index ignores
         it: faiss leaves its BLAS path for a selector (a 1,000-video search took twice as
         long), and unbounded answers are a superset the caller deduplicates.
         """
@@ -198,8 +196,6 @@ class LocalIndex:
         if max_video is None or ivf is None:
             lims, sims, ids = self._index.range_search(q, threshold)
         else:
-            from dedup_gui.core.index.base import FRAME_BITS
-
             sel = faiss.IDSelectorRange(0, (int(max_video) + 1) << FRAME_BITS)
             params = faiss.SearchParametersIVF()
             params.sel = sel  # ``sel`` stays referenced here until the search returns
