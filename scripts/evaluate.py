@@ -8,7 +8,7 @@ Everything after ``--`` is passed to ``main.py scan`` (e.g. ``--partial``, ``--m
 parts of the matcher for the ablation table in docs/ACCURACY.md: regions (one vector per frame
 instead of region chamfer), temporal (plain chamfer, no alignment), verify (no motion check),
 whiten, suppress (no down-weighting of common frames), flip (no mirror invariance), borders (no
-black-border removal).
+black-border removal), timegate (refine every pair the frame cover lets through).
 
 Prints a one-line summary and the metrics as JSON (``--out FILE`` saves them).
 """
@@ -30,7 +30,7 @@ from dedup_gui import cli  # noqa: E402
 from dedup_gui.core.pipeline import scan  # noqa: E402
 from dedup_gui.core.review import export  # noqa: E402
 
-ABLATIONS = {"regions", "temporal", "verify", "whiten", "suppress", "flip", "borders"}
+ABLATIONS = {"regions", "temporal", "verify", "whiten", "suppress", "flip", "borders", "timegate"}
 
 
 def load_evaluator(bench: Path):  # type: ignore[no-untyped-def]
@@ -75,6 +75,7 @@ def main() -> int:
             whiten="whiten" not in ablate,
             suppress_common="suppress" not in ablate,
             flip="flip" not in ablate,
+            time_gate="timegate" not in ablate,
         ),
         sampling=dataclasses.replace(options.sampling, crop_borders="borders" not in ablate),
     )

@@ -87,6 +87,8 @@ class MatchOptions:
             best match anywhere (plain chamfer). For measurements.
         verify: Require the motion check for videos that move. For measurements.
         whiten: Whiten region vectors with library and prior statistics. For measurements.
+        time_gate: Refine only candidate pairs whose close frames line up in time
+            (:mod:`dedup_gui.core.match.coherence`). For measurements.
     """
 
     threshold: float = 0.4
@@ -100,6 +102,7 @@ class MatchOptions:
     temporal: bool = True
     verify: bool = True
     whiten: bool = True
+    time_gate: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ import numpy as np
 
 from dedup_gui.core.index.library import Library, open_library
 from dedup_gui.core.match import candidates as knn
-from dedup_gui.core.match import phase, rotation, similarity, views, zoom
+from dedup_gui.core.match import coherence, phase, rotation, similarity, views, zoom
 from dedup_gui.core.match.cluster import cluster, durations_compatible
 from dedup_gui.core.match.grouping import Unit, build_groups
 from dedup_gui.core.match.refine import PairMatch, Prepared, compare, prepare_view
@@ -200,6 +200,14 @@ def index_vectors(f: VideoFeatures, fixed: similarity.Whitening) -> np.ndarray:
     )
 
 
+def index_frames(f: VideoFeatures, fixed: similarity.Whitening) -> coherence.Frames:
+    """:func:`index_vectors` as ``(views, n, d)``, with the times of the informative frames."""
+    v = index_vectors(f, fixed)
+    n = int(f.informative.sum())
+    times = f.timestamps[f.informative].astype(np.float64)
+    return (v.reshape(-1, n, v.shape[-1]) if n else v.reshape(1, 0, v.shape[-1])), times
+
+
 def refinable_pairs(
     neigh: knn.Neighbours,
     durations: Sequence[float],
@@ -303,6 +311,10 @@ def match(
     full = LazyViews(feats, durations, whitening, weights, budget, full=True)
     tolerance = None if mo.partial else mo.duration_tolerance
     kept = refinable_pairs(neigh, durations, tolerance, counts)
+    if mo.time_gate:
+        kept = coherence.aligned_pairs(
+            kept, lambda i: index_frames(feats[i], fixed), counts, token=token
+        )
     candidates = {pair: 1.0 - best for pair, (_, best) in kept.items()}
     clusters = cluster(len(units), candidates, 1.0 - CANDIDATE_SIM, durations, tolerance)
     counts["candidate_pairs"] = len(neigh.pairs)
