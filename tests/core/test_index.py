@@ -93,6 +93,41 @@ def test_local_index_persists_and_reloads(tmp_path):
     assert LocalIndex(DIM, path).count() == 0  # unusable file: start empty
 
 
+def test_an_index_told_its_final_size_trains_once_for_it(tmp_path, monkeypatch):
+    from dedup_gui.core.index import local
+
+    trained: list[int] = []
+    real = LocalIndex._rebuild_ivf
+
+    def spy(self, ids, vecs, size=0):
+        real(self, ids, vecs, size)
+        trained.append(self._ivf().nlist)
+
+    monkeypatch.setattr(LocalIndex, "_rebuild_ivf", spy)
+    vids = _videos(n=30, frames=20)  # 600 frames, added three videos at a time
+    hinted = LocalIndex(DIM, exact_max=100)
+    hinted.expect(600)
+    blind = LocalIndex(DIM, exact_max=100)
+    for lo in range(0, 30, 3):
+        hinted.add(list(range(lo, lo + 3)), vids[lo : lo + 3])
+    assert trained == [local._nlist(600)]  # trained once, when all 600 were there
+    trained.clear()
+    for lo in range(0, 30, 3):
+        blind.add(list(range(lo, lo + 3)), vids[lo : lo + 3])
+    assert trained == [local._nlist(120)]  # trained at the first add over exact_max, kept
+    assert local._nlist(600) > local._nlist(120)
+    assert f"{local._nlist(600)} lists" in hinted.describe()
+    _, ids = hinted.search(vids[7][:1], 1)
+    assert base.video_of(ids)[0, 0] == 7
+    # a hint that was too high: the adds end below it, and dropping it trains for what is there
+    short = LocalIndex(DIM, exact_max=100)
+    short.expect(100_000)
+    short.add(list(range(30)), vids)
+    assert short.describe().startswith("exact")
+    short.expect(0)
+    assert f"{local._nlist(600)} lists" in short.describe() and short.count() == 600
+
+
 class _File:
     def __init__(self, i, mtime=1):
         from pathlib import Path
@@ -192,6 +227,36 @@ def test_first_scan_looks_at_each_pair_of_frames_once_and_loses_nothing(
         assert once.cover[key] == pytest.approx(full.cover[key])
     for a, b in zip(once.commonness, full.commonness, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_first_scan_trains_its_index_once_for_the_size_it_reaches(tmp_path, monkeypatch):
+    import dedup_gui.core.index.library as library_mod
+    from dedup_gui.core.index import local
+
+    real = LocalIndex.__init__
+    monkeypatch.setattr(
+        LocalIndex,
+        "__init__",
+        lambda self, dim, path=None, **kw: real(self, dim, path, exact_max=200),
+    )
+    monkeypatch.setattr(library_mod, "CHUNK_VIDEOS", 7)  # added a few videos at a time
+    trained: list[int] = []
+    rebuild = LocalIndex._rebuild_ivf
+
+    def spy(self, ids, vecs, size=0):
+        rebuild(self, ids, vecs, size)
+        trained.append(self._ivf().nlist)
+
+    monkeypatch.setattr(LocalIndex, "_rebuild_ivf", spy)
+    vectors = clustered_library(3)
+    files = [_File(i) for i in range(len(vectors))]
+    with _lib(tmp_path) as lib:
+        _neighbours(lib, files, vectors)
+        total = lib.backend.count()
+    assert total > 1000 and len(trained) == 1
+    # the size is estimated from the frames the videos added so far had: close to the final
+    assert trained[0] == pytest.approx(local._nlist(total), rel=0.05)
+    assert trained[0] > local._nlist(250)  # not the lists of an index trained at exact_max
 
 
 def test_changed_removed_and_pruned_videos(tmp_path):

@@ -45,6 +45,14 @@ class VectorIndex(Protocol):
         """Remove every frame of these videos (unknown ids are ignored)."""
         ...
 
+    def expect(self, frames: int) -> None:
+        """A hint: the index will hold about this many frames when the coming adds are done.
+
+        An index that trains (faiss IVF) trains for that size rather than for what it holds
+        when it first must; 0 drops the hint. A backend without training ignores it.
+        """
+        ...
+
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` nearest frames of each query.
 

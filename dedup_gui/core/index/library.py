@@ -486,9 +486,16 @@ class Library:
         chunks = [new_pos[lo : lo + CHUNK_VIDEOS] for lo in range(0, len(new_pos), CHUNK_VIDEOS)]
         t0 = time.perf_counter()
         # first add every new video (a chunk at a time: only a chunk's vectors in memory) ...
+        done = frames = 0
         for chunk in chunks:
             token.raise_if_cancelled()
             vecs = [np.ascontiguousarray(vectors_of(i), dtype=np.float32) for i in chunk]
+            # the size this scan's adds will reach, from the frames a new video had so far:
+            # an index that must train now trains for it
+            done += len(chunk)
+            frames += sum(len(v) for v in vecs)
+            backend.expect(backend.count() + sum(len(v) for v in vecs)
+                           + frames * (len(new_pos) - done) // done)  # fmt: skip
             now = time.time()
             with self._conn:
                 for i, v in zip(chunk, vecs, strict=True):
@@ -511,6 +518,7 @@ class Library:
                         ],
                     )
             backend.add([int(ids[i] or 0) for i in chunk], vecs)
+        backend.expect(0)
         t1 = time.perf_counter()
         # ... then search them against everything (so the first scan is one all-against-all)
         per_view = self._frames_per_view() if levels else None

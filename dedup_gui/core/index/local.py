@@ -31,6 +31,7 @@ EXACT_MAX_FRAMES = 50_000
 NPROBE = 24
 RETRAIN_GROWTH = 8.0  # retrain an IVF index when it holds this many times its training size
 TRAIN_PER_LIST = 40
+TRAIN_MIN_PER_LIST = 39  # faiss's k-means wants at least this many points a centroid
 
 
 def _nlist(n: int) -> int:
@@ -64,6 +65,7 @@ class LocalIndex:
         self.nprobe = nprobe
         self.location = str(path) if path else "memory"
         self._trained_for = 0
+        self._expected = 0  # the size the coming adds will reach (expect())
         self._quantizer: Any = None
         self._index: Any = None
         self._dirty = False  # changed since loaded or persisted
@@ -115,10 +117,12 @@ class LocalIndex:
             return ids, np.zeros((0, self.dim), np.float32)
         return ids, ivf.reconstruct_batch(ids)
 
-    def _rebuild_ivf(self, ids: np.ndarray, vecs: np.ndarray) -> None:
+    def _rebuild_ivf(self, ids: np.ndarray, vecs: np.ndarray, size: int = 0) -> None:
+        """Train an IVF index for ``size`` frames (at least those given) and add these."""
         import faiss
 
-        nlist = _nlist(len(ids))
+        size = max(size, len(ids))
+        nlist = _nlist(size)
         quantizer = faiss.IndexFlatIP(self.dim)
         ivf = faiss.IndexIVFScalarQuantizer(
             quantizer, self.dim, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
@@ -134,8 +138,8 @@ class LocalIndex:
         ivf.nprobe = self.nprobe
         ivf.add_with_ids(np.ascontiguousarray(vecs, dtype=np.float32), ids)
         self._index = ivf
-        self._trained_for = len(ids)
-        log.info("frame index: IVF-SQ8, %d lists, %d frames", nlist, len(ids))
+        self._trained_for = size
+        log.info("frame index: IVF-SQ8, %d lists for %d frames, %d now", nlist, size, len(ids))
 
     # -- the interface -------------------------------------------------------------------
     def add(self, video_ids: list[int], vectors: list[np.ndarray]) -> None:
@@ -147,14 +151,38 @@ class LocalIndex:
         vecs = np.ascontiguousarray(np.concatenate([x for _, x in keep]), dtype=np.float32)
         total = self._index.ntotal + len(ids)
         ivf = self._ivf()
-        if (ivf is None and total > self.exact_max) or (
-            ivf is not None and total > RETRAIN_GROWTH * max(self._trained_for, 1)
-        ):
+        size = max(total, self._expected)
+        if ivf is None:
+            # approximate above exact_max; when more frames are expected, once there are
+            # enough to train the lists of the final size (a first scan trains once, for it)
+            rebuild = total > self.exact_max and total >= min(
+                size, TRAIN_MIN_PER_LIST * _nlist(size)
+            )
+        else:
+            rebuild = total > RETRAIN_GROWTH * max(self._trained_for, 1)
+        if rebuild:
             old_ids, old_vecs = self._all()
-            self._rebuild_ivf(np.concatenate([old_ids, ids]), np.concatenate([old_vecs, vecs]))
+            self._rebuild_ivf(
+                np.concatenate([old_ids, ids]), np.concatenate([old_vecs, vecs]), size
+            )
         else:
             self._index.add_with_ids(vecs, ids)
         self._dirty = True
+
+    def expect(self, frames: int) -> None:
+        """Train for about ``frames`` frames when the index next trains (0: for what it holds).
+
+        Without the hint an index trained at ``exact_max`` frames keeps its lists until it
+        holds :data:`RETRAIN_GROWTH` times that, each list ever longer: a 100,000-video first
+        scan searched an index of 2,986 lists at 1.64 M frames (docs/BENCHMARKS.md).
+        """
+        self._expected = max(0, int(frames))
+        total = self._index.ntotal
+        if self._ivf() is None and total > self.exact_max and self._expected <= total:
+            # the adds are done (or fell short of the hint): no more waiting to train
+            old_ids, old_vecs = self._all()
+            self._rebuild_ivf(old_ids, old_vecs, self._expected)
+            self._dirty = True
 
     def remove(self, video_ids: list[int]) -> None:
         """Remove every frame of these videos."""

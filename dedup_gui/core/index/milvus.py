@@ -157,6 +157,9 @@ class MilvusIndex:
         kind = "Milvus Lite, exact (FLAT)" if self._lite else "Milvus server (AUTOINDEX)"
         return f"{kind}, collection {self.collection}"
 
+    def expect(self, frames: int) -> None:
+        """The server builds its own index: nothing to size here."""
+
     def persist(self) -> None:
         """Make inserts and deletes visible to the next search."""
         self._client.flush(self.collection)
