@@ -33,9 +33,10 @@ from dedup_gui.core.progress import NEVER_CANCELLED, CancelToken
 
 # Speeds a copy may play at relative to its source (t_b = speed * t_a + offset).
 SPEEDS = (0.8, 1.0 / 1.1, 1.0, 1.1, 1.25)
-# The vote is counted at these frame similarities (fixed space) and a pair goes on when its
-# best offset holds at least this share of one video's frames at either (either will do): all
-# frames just above the candidate threshold (a heavily edited copy), or half of them at 0.5.
+# The vote is counted at these frame similarities (fixed space), and a pair goes on when its
+# best offset holds at least this share at either (either will do): all the frames of the
+# overlap at the candidate threshold (a heavily edited copy, a clip of under a second), or
+# 60% of them at 0.5. The overlap must hold MIN_OVERLAP of one video's frames.
 ALIGNED_SIMS = (0.45, 0.5)
 ALIGNED_SHARE = (1.0, 0.6)
 MIN_OVERLAP = 0.8
@@ -126,7 +127,10 @@ def aligned(a: Frames, b: Frames) -> bool:
 
 
 def aligned_shares(a: Frames, b: Frames, sims: Iterable[float] = ALIGNED_SIMS) -> list[float]:
-    """At each similarity: the largest share of one video's frames close at one offset.
+    """At each similarity: the best offset's share (see :func:`_best_offset`).
+
+    A share is the smaller of the two videos' shares of frames inside their overlap that are
+    close at that offset; :func:`aligned` compares them with :data:`ALIGNED_SHARE`.
 
     Args:
         a: Frame vectors of A's views (``(views, n_a, d)``, unit length) and frame times.
