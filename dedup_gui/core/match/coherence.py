@@ -120,8 +120,14 @@ def aligned(a: Frames, b: Frames) -> bool:
     sim = _similarity(a, b)
     width = _width(ta, tb)
     for level, need in sorted(zip(ALIGNED_SIMS, ALIGNED_SHARE, strict=True), reverse=True):
-        i, j = np.nonzero(sim >= level)
-        if len(i) and _best_offset(ta, tb, i, j, width) >= need:
+        close = sim >= level
+        # an offset's share counts frames with a close frame only, and its overlap holds
+        # MIN_OVERLAP of one video: one video's close frames must reach need * MIN_OVERLAP
+        reach = max(close.any(axis=1).mean(), close.any(axis=0).mean())
+        if reach < need * MIN_OVERLAP:
+            continue
+        i, j = np.nonzero(close)
+        if _best_offset(ta, tb, i, j, width) >= need:
             return True
     return False
 
