@@ -25,7 +25,7 @@ milliseconds for a refinement.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -40,6 +40,9 @@ SPEEDS = (0.8, 1.0 / 1.1, 1.0, 1.1, 1.25)
 ALIGNED_SIMS = (0.45, 0.5)
 ALIGNED_SHARE = (1.0, 0.6)
 MIN_OVERLAP = 0.8
+# aligned_pairs: pairs whose frames are gathered at a time, and pairs voted at once
+WINDOW = 1024
+BATCH = 128
 
 Frames = tuple[np.ndarray, np.ndarray]  # (views, n, d) unit vectors, (n,) seconds
 
@@ -49,49 +52,63 @@ def _spacing(t: np.ndarray) -> float:
     return float(t[-1] - t[0]) / (len(t) - 1) if len(t) > 1 else 1.0
 
 
-def _best_offset(
-    ta: np.ndarray, tb: np.ndarray, i: np.ndarray, j: np.ndarray, width: float
-) -> float:
-    """The best offset's share for close frame pairs ``(i, j)``, over :data:`SPEEDS`.
+def _best_offsets(
+    ta: np.ndarray,
+    tb: np.ndarray,
+    close: np.ndarray,
+    na: np.ndarray,
+    nb: np.ndarray,
+    width: np.ndarray,
+) -> np.ndarray:
+    """The best offset's share of each pair for its close frame pairs, over :data:`SPEEDS`.
 
-    Offsets go in bins ``width`` wide; a pair votes in its bin and both neighbours. At an
-    offset, a video's share is the part of its frames *inside the overlap* (mapped within the
-    other's time span, give or take a bin) that voted for it, and the offset's share is the
-    smaller of the two videos'; offsets whose overlap holds less than :data:`MIN_OVERLAP` of
-    either video's frames count for nothing (a corner of two videos is not a copy, an excerpt
-    is the whole of the shorter one). All speeds at once: one bin row per speed.
+    Offsets go in bins ``width`` wide; a close pair votes in its bin and both neighbours. At
+    an offset, a video's share is the part of its frames *inside the overlap* (mapped within
+    the other's time span, give or take a bin) that voted for it, and the offset's share is
+    the smaller of the two videos'; offsets whose overlap holds less than
+    :data:`MIN_OVERLAP` of either video's frames count for nothing (a corner of two videos is
+    not a copy, an excerpt is the whole of the shorter one). Many pairs at once, every speed
+    in its own row of bins: one array per step, not per pair.
+
+    Args:
+        ta: (p, na_max) frame times of each pair's A (ascending), NaN after its frames.
+        tb: (p, nb_max) the same for B.
+        close: (p, na_max, nb_max) the close frame pairs (False in the padding); every pair
+            has one at least.
+        na: (p,) frames of each A.
+        nb: (p,) frames of each B.
+        width: (p,) bin width of each pair, in seconds.
     """
-    na, nb = len(ta), len(tb)
-    speeds = np.asarray(SPEEDS, np.float64)[:, None]  # (s, 1)
-    off = tb[j][None] - speeds * ta[i][None]  # (s, hits)
-    lo = off.min(axis=1, keepdims=True)
-    k = np.floor((off - lo) / width).astype(np.int64)
+    n_pairs = len(na)
+    speeds = np.asarray(SPEEDS, np.float64)
+    ns = len(speeds)
+    hp, hi, hj = np.nonzero(close)  # sorted by pair
+    off = tb[hp, hj][None] - speeds[:, None] * ta[hp, hi][None]  # (s, hits)
+    starts = np.searchsorted(hp, np.arange(n_pairs))
+    lo = np.minimum.reduceat(off, starts, axis=1)  # (s, p)
+    k = np.floor((off - lo[:, hp]) / width[hp]).astype(np.int64)
     bins = int(k.max()) + 3
-    k += np.arange(len(speeds))[:, None] * bins
-    # a vote in bin k counts in k, k + 1 and k + 2 (the bin and both neighbours of k + 1; the
-    # last two bins of each speed's row are empty, so no vote spills into the next row)
-    votes_a = np.zeros((na, len(speeds) * bins), bool)
-    votes_b = np.zeros((nb, len(speeds) * bins), bool)
-    votes_a[np.tile(i, len(speeds)), k.ravel()] = True
-    votes_b[np.tile(j, len(speeds)), k.ravel()] = True
+    rows = np.broadcast_to(np.arange(ns)[:, None], k.shape)
+    votes_a = np.zeros((n_pairs, ns, bins, ta.shape[1]), bool)
+    votes_b = np.zeros((n_pairs, ns, bins, tb.shape[1]), bool)
+    votes_a[np.broadcast_to(hp, k.shape), rows, k, np.broadcast_to(hi, k.shape)] = True
+    votes_b[np.broadcast_to(hp, k.shape), rows, k, np.broadcast_to(hj, k.shape)] = True
     for votes in (votes_a, votes_b):
         first = votes.copy()
-        votes[:, 1:] |= first[:, :-1]
-        votes[:, 2:] |= first[:, :-2]
-    centre = lo + (np.arange(bins)[None] - 0.5) * width  # (s, bins)
-    # A's frames whose mapped time (speed * t) falls in B's span, and B's frames in A's
-    a_in = np.searchsorted(ta, (tb[-1] - centre + width) / speeds, "right") - np.searchsorted(
-        ta, (tb[0] - centre - width) / speeds, "left"
-    )
-    b_in = np.searchsorted(tb, speeds * ta[-1] + centre + width, "right") - np.searchsorted(
-        tb, speeds * ta[0] + centre - width, "left"
-    )
-    share = np.minimum(
-        votes_a.sum(axis=0).reshape(k.shape[0], bins) / np.maximum(a_in, 1),
-        votes_b.sum(axis=0).reshape(k.shape[0], bins) / np.maximum(b_in, 1),
-    )
-    overlap = np.maximum(a_in / na, b_in / nb) >= MIN_OVERLAP
-    return float(np.minimum(share, 1.0)[overlap].max(initial=0.0))
+        votes[:, :, 1:] |= first[:, :, :-1]
+        votes[:, :, 2:] |= first[:, :, :-2]
+    w = width[:, None, None]
+    centre = lo.T[:, :, None] + (np.arange(bins)[None, None] - 0.5) * w  # (p, s, bins)
+    sp = speeds[None, :, None]
+    first_a, last_a = ta[:, :1, None], np.nanmax(ta, axis=1)[:, None, None]
+    first_b, last_b = tb[:, :1, None], np.nanmax(tb, axis=1)[:, None, None]
+    lo_a, hi_a = (first_b - centre - w) / sp, (last_b - centre + w) / sp
+    lo_b, hi_b = sp * first_a + centre - w, sp * last_a + centre + w
+    a_in = ((ta[:, None, None] >= lo_a[..., None]) & (ta[:, None, None] <= hi_a[..., None])).sum(-1)
+    b_in = ((tb[:, None, None] >= lo_b[..., None]) & (tb[:, None, None] <= hi_b[..., None])).sum(-1)
+    share = np.minimum(votes_a.sum(-1) / np.maximum(a_in, 1), votes_b.sum(-1) / np.maximum(b_in, 1))
+    overlap = np.maximum(a_in / na[:, None, None], b_in / nb[:, None, None]) >= MIN_OVERLAP
+    return np.where(overlap, np.minimum(share, 1.0), 0.0).reshape(n_pairs, -1).max(axis=1)
 
 
 def _similarity(a: Frames, b: Frames) -> np.ndarray:
@@ -109,31 +126,67 @@ def _width(ta: np.ndarray, tb: np.ndarray) -> float:
     return max(1.0, _spacing(ta), _spacing(tb))
 
 
-def aligned(a: Frames, b: Frames) -> bool:
-    """Whether the pair reaches :data:`ALIGNED_SHARE` at one of :data:`ALIGNED_SIMS`.
+class _Batch:
+    """Pairs padded to common sizes: times, frame similarities, frame counts, bin widths."""
 
-    The stricter similarity first (fewer close pairs to vote): most copies stop there.
+    def __init__(self, items: Sequence[tuple[Frames, Frames]]) -> None:
+        self.na = np.array([len(a[1]) for a, _ in items])
+        self.nb = np.array([len(b[1]) for _, b in items])
+        self.empty = (self.na == 0) | (self.nb == 0)
+        n = len(items)
+        self.ta = np.full((n, max(1, self.na.max(initial=0))), np.nan)
+        self.tb = np.full((n, max(1, self.nb.max(initial=0))), np.nan)
+        self.sim = np.full((n, self.ta.shape[1], self.tb.shape[1]), -np.inf, np.float32)
+        self.width = np.ones(n)
+        for p, (a, b) in enumerate(items):
+            if self.empty[p]:
+                continue
+            self.ta[p, : self.na[p]] = a[1]
+            self.tb[p, : self.nb[p]] = b[1]
+            self.sim[p, : self.na[p], : self.nb[p]] = _similarity(a, b)
+            self.width[p] = _width(a[1], b[1])
+
+    def shares(self, level: float, todo: np.ndarray) -> np.ndarray:
+        """The best offset's share at ``level`` of the pairs in ``todo`` (0 for the rest)."""
+        out = np.zeros(len(self.na))
+        close = self.sim >= level
+        todo = todo & ~self.empty & close.any(axis=(1, 2))
+        if todo.any():
+            at = np.nonzero(todo)[0]
+            out[at] = _best_offsets(
+                self.ta[at], self.tb[at], close[at], self.na[at], self.nb[at], self.width[at]
+            )
+        return out
+
+    def reach(self, level: float) -> np.ndarray:
+        """The larger share of one video's frames that have a close frame at ``level``."""
+        close = self.sim >= level
+        na, nb = np.maximum(self.na, 1), np.maximum(self.nb, 1)
+        return np.maximum(close.any(axis=2).sum(axis=1) / na, close.any(axis=1).sum(axis=1) / nb)
+
+
+def _aligned(items: Sequence[tuple[Frames, Frames]]) -> np.ndarray:
+    """Whether each pair reaches :data:`ALIGNED_SHARE` at one of :data:`ALIGNED_SIMS`.
+
+    The stricter similarity first (fewer close pairs to vote), and at each only the pairs
+    still undecided whose close frames can reach the share: an offset's share counts frames
+    with a close frame, and its overlap holds MIN_OVERLAP of one video.
     """
-    ta, tb = a[1], b[1]
-    if len(ta) == 0 or len(tb) == 0:
-        return False
-    sim = _similarity(a, b)
-    width = _width(ta, tb)
+    batch = _Batch(items)
+    ok = np.zeros(len(items), bool)
     for level, need in sorted(zip(ALIGNED_SIMS, ALIGNED_SHARE, strict=True), reverse=True):
-        close = sim >= level
-        # an offset's share counts frames with a close frame only, and its overlap holds
-        # MIN_OVERLAP of one video: one video's close frames must reach need * MIN_OVERLAP
-        reach = max(close.any(axis=1).mean(), close.any(axis=0).mean())
-        if reach < need * MIN_OVERLAP:
-            continue
-        i, j = np.nonzero(close)
-        if _best_offset(ta, tb, i, j, width) >= need:
-            return True
-    return False
+        todo = ~ok & (batch.reach(level) >= need * MIN_OVERLAP)
+        ok |= todo & (batch.shares(level, todo) >= need)
+    return ok
+
+
+def aligned(a: Frames, b: Frames) -> bool:
+    """Whether the pair reaches :data:`ALIGNED_SHARE` at one of :data:`ALIGNED_SIMS`."""
+    return bool(_aligned([(a, b)])[0])
 
 
 def aligned_shares(a: Frames, b: Frames, sims: Iterable[float] = ALIGNED_SIMS) -> list[float]:
-    """At each similarity: the best offset's share (see :func:`_best_offset`).
+    """At each similarity: the best offset's share (see :func:`_best_offsets`).
 
     A share is the smaller of the two videos' shares of frames inside their overlap that are
     close at that offset; :func:`aligned` compares them with :data:`ALIGNED_SHARE`.
@@ -143,17 +196,8 @@ def aligned_shares(a: Frames, b: Frames, sims: Iterable[float] = ALIGNED_SIMS) -
         b: The same for B.
         sims: Frame similarities at which a pair of frames counts as close.
     """
-    ta, tb = a[1], b[1]
-    levels = list(sims)
-    if len(ta) == 0 or len(tb) == 0:
-        return [0.0] * len(levels)
-    sim = _similarity(a, b)
-    width = _width(ta, tb)
-    out = []
-    for level in levels:
-        i, j = np.nonzero(sim >= level)
-        out.append(_best_offset(ta, tb, i, j, width) if len(i) else 0.0)
-    return out
+    batch = _Batch([(a, b)])
+    return [float(batch.shares(level, np.ones(1, bool))[0]) for level in sims]
 
 
 def aligned_pairs(
@@ -168,7 +212,7 @@ def aligned_pairs(
     ``frames_of(i)`` gives video ``i``'s fixed-space frame vectors and times; the last
     ``cache`` videos asked for are kept (pairs are visited in order, so each video's frames
     are usually made once). ``counts["unaligned_pairs"]`` receives the number left out;
-    ``token`` is checked every few hundred pairs.
+    ``token`` is checked every :data:`WINDOW` pairs. Pairs are voted :data:`BATCH` at a time.
     """
     from collections import OrderedDict
 
@@ -185,11 +229,17 @@ def aligned_pairs(
         return made[i]
 
     kept = {}
-    for n, p in enumerate(sorted(pairs)):
-        if n % 256 == 0:
-            token.raise_if_cancelled()
-        if aligned(get(p[0]), get(p[1])):
-            kept[p] = pairs[p]
+    order = sorted(pairs)
+    for lo in range(0, len(order), WINDOW):
+        token.raise_if_cancelled()
+        window = order[lo : lo + WINDOW]
+        items = [(get(a), get(b)) for a, b in window]
+        # batches of pairs of similar sizes, so that little of a batch is padding
+        by_size = np.argsort([max(len(x[1]), len(y[1])) for x, y in items], kind="stable")
+        for blo in range(0, len(window), BATCH):
+            at = by_size[blo : blo + BATCH]
+            for i in at[_aligned([items[i] for i in at])]:
+                kept[window[i]] = pairs[window[i]]
     if counts is not None:
         counts["unaligned_pairs"] = len(pairs) - len(kept)
     return kept
