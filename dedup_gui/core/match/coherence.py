@@ -19,8 +19,8 @@ reaches 0.5 has a share of 0.67 or more there, and 191 of the dev set's 266 look
 (29 of the stress set's 32) fall under :data:`ALIGNED_SHARE` (docs/BENCHMARKS.md "Library
 scale", fifth pass).
 
-Costs one frame product and a few small histograms a pair (0.2-0.75 ms), against about ten
-milliseconds for a refinement.
+Costs one frame product a pair and a few histograms voted for many pairs at once (about
+0.2 ms a pair), against about ten milliseconds for a refinement.
 """
 
 from __future__ import annotations
