@@ -148,6 +148,11 @@ class Made:
         return timed
 
 
+def peak_mb() -> int:
+    """The process's peak resident set so far, MB."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
 def frames(v: np.ndarray) -> coherence.Frames:
     """A synthetic video's frames for the time gate: one view, a frame a second."""
     return v[None], np.arange(len(v), dtype=np.float64)
@@ -312,6 +317,7 @@ def run_one(args: argparse.Namespace, size: int) -> dict:
         out["index_kind"] = index.backend.describe() if index.backend else ""
         sec = dict(index.seconds)
     t1 = time.perf_counter()
+    phases = out["peak_rss_by_phase_mb"] = {"index and search": peak_mb()}
     out["frames"] = int(index.counts["index_frames"])
     made_in_add = sum(d for t, d in made if t < t0 + sec["index_add"])
     made_in_search = sum(d for _, d in made) - made_in_add
@@ -327,6 +333,7 @@ def run_one(args: argparse.Namespace, size: int) -> dict:
         gated = coherence.aligned_pairs(gated, gate_made.wrap(lambda i: frames(lib.vectors(i))))
     gate_s = time.perf_counter() - t - gate_made.seconds
     out["synthetic_gate_s"] = round(gate_made.seconds, 1)
+    phases["gates"] = peak_mb()
     n_refined, n_timed, accepted, refined, cluster_refine_s, sampled = refine(
         lib, gated, list(range(size)), durations, args.lru, args.refine_max
     )
@@ -382,7 +389,8 @@ def run_one(args: argparse.Namespace, size: int) -> dict:
         out["planted_recall_vs_exact_search"] = round(
             len(planted & ref_pairs & refined) / max(len(planted & ref_pairs), 1), 4
         )
-    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    phases["refinement sample"] = peak_mb()
+    out["peak_rss_mb"] = peak_mb()
     if args.incremental:
         add = args.incremental
         more = Library(model, add, seed=size + 1, first=size)
@@ -414,6 +422,7 @@ def run_one(args: argparse.Namespace, size: int) -> dict:
                 cover_sims=matching.COVER_SIMS,
             )
         t4 = time.perf_counter()
+        phases["incremental search"] = peak_mb()
         # refinement of the pairs the new videos brought (the old ones were refined before)
         new_pairs = {p: v for p, v in neigh2.pairs.items() if p[1] >= size}
         new_pairs = matching.refinable_pairs(replace(neigh2, pairs=new_pairs), [], None)
@@ -460,7 +469,8 @@ def run_one(args: argparse.Namespace, size: int) -> dict:
             "copies_found": found_copies,
             "copies_refined": gated_copies,
         }
-        out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        phases["incremental gates and refinement"] = peak_mb()
+        out["peak_rss_mb"] = peak_mb()
     return out
 
 
@@ -524,7 +534,9 @@ def main() -> int:
                 f"{size:>7} videos {r['frames']:>8} frames [{r['index_kind']}]: build "
                 f"{r['build_s']} s, search {r['search_s']} s (synthetic vectors made in "
                 f"{r['synthetic_s']} s, not counted), refine {r['refine_s']} s, total "
-                f"{r['total_s']} s, peak RSS {r['peak_rss_mb']} MB, recall vs exact "
+                f"{r['total_s']} s, peak RSS {r['peak_rss_mb']} MB (by the end of: "
+                + ", ".join(f"{k} {v}" for k, v in r["peak_rss_by_phase_mb"].items())
+                + f"), recall vs exact "
                 f"{r.get('planted_recall_vs_exact_search', r['recall_vs_exact']):.4f} (of planted "
                 f"{r['recall_of_planted']:.4f}), "
                 f"{r['candidate_pairs']} candidates ({r['thin_pairs']} thin, "
