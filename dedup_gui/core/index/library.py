@@ -492,10 +492,9 @@ class Library:
             vecs = [np.ascontiguousarray(vectors_of(i), dtype=np.float32) for i in chunk]
             # the size this scan's adds will reach, from the frames a new video had so far:
             # an index that must train now trains for it
-            done += len(chunk)
-            frames += sum(len(v) for v in vecs)
-            backend.expect(backend.count() + sum(len(v) for v in vecs)
-                           + frames * (len(new_pos) - done) // done)  # fmt: skip
+            in_chunk = sum(len(v) for v in vecs)
+            done, frames = done + len(chunk), frames + in_chunk
+            backend.expect(backend.count() + in_chunk + frames * (len(new_pos) - done) // done)
             now = time.time()
             with self._conn:
                 for i, v in zip(chunk, vecs, strict=True):

@@ -25,6 +25,7 @@ Costs one frame product a pair and a few histograms voted for many pairs at once
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
@@ -146,10 +147,12 @@ class _Batch:
             self.sim[p, : self.na[p], : self.nb[p]] = _similarity(a, b)
             self.width[p] = _width(a[1], b[1])
 
-    def shares(self, level: float, todo: np.ndarray) -> np.ndarray:
-        """The best offset's share at ``level`` of the pairs in ``todo`` (0 for the rest)."""
+    def shares(self, close: np.ndarray, todo: np.ndarray) -> np.ndarray:
+        """The best offset's share of the pairs in ``todo`` (0 for the rest).
+
+        ``close`` is ``self.sim >= level`` at the similarity voted at.
+        """
         out = np.zeros(len(self.na))
-        close = self.sim >= level
         todo = todo & ~self.empty & close.any(axis=(1, 2))
         if todo.any():
             at = np.nonzero(todo)[0]
@@ -158,9 +161,8 @@ class _Batch:
             )
         return out
 
-    def reach(self, level: float) -> np.ndarray:
-        """The larger share of one video's frames that have a close frame at ``level``."""
-        close = self.sim >= level
+    def reach(self, close: np.ndarray) -> np.ndarray:
+        """The larger share of one video's frames that have a close frame (``close``)."""
         na, nb = np.maximum(self.na, 1), np.maximum(self.nb, 1)
         return np.maximum(close.any(axis=2).sum(axis=1) / na, close.any(axis=1).sum(axis=1) / nb)
 
@@ -175,8 +177,9 @@ def _aligned(items: Sequence[tuple[Frames, Frames]]) -> np.ndarray:
     batch = _Batch(items)
     ok = np.zeros(len(items), bool)
     for level, need in sorted(zip(ALIGNED_SIMS, ALIGNED_SHARE, strict=True), reverse=True):
-        todo = ~ok & (batch.reach(level) >= need * MIN_OVERLAP)
-        ok |= todo & (batch.shares(level, todo) >= need)
+        close = batch.sim >= level
+        todo = ~ok & (batch.reach(close) >= need * MIN_OVERLAP)
+        ok |= todo & (batch.shares(close, todo) >= need)
     return ok
 
 
@@ -197,7 +200,7 @@ def aligned_shares(a: Frames, b: Frames, sims: Iterable[float] = ALIGNED_SIMS) -
         sims: Frame similarities at which a pair of frames counts as close.
     """
     batch = _Batch([(a, b)])
-    return [float(batch.shares(level, np.ones(1, bool))[0]) for level in sims]
+    return [float(batch.shares(batch.sim >= level, np.ones(1, bool))[0]) for level in sims]
 
 
 def aligned_pairs(
@@ -214,19 +217,11 @@ def aligned_pairs(
     are usually made once). ``counts["unaligned_pairs"]`` receives the number left out;
     ``token`` is checked every :data:`WINDOW` pairs. Pairs are voted :data:`BATCH` at a time.
     """
-    from collections import OrderedDict
 
-    made: OrderedDict[int, Frames] = OrderedDict()
-
+    @functools.lru_cache(maxsize=cache)
     def get(i: int) -> Frames:
-        if i in made:
-            made.move_to_end(i)
-            return made[i]
         v, t = frames_of(i)
-        made[i] = (np.asarray(v, np.float32), np.asarray(t, np.float64))
-        if len(made) > cache:
-            made.popitem(last=False)
-        return made[i]
+        return np.asarray(v, np.float32), np.asarray(t, np.float64)
 
     kept = {}
     order = sorted(pairs)
