@@ -58,7 +58,8 @@ class SamplingOptions:
     def key(self) -> str:
         """The part of the feature-cache key that depends on sampling."""
         key = f"fps={self.fps:g},min={self.min_frames},max={self.max_frames},size={self.size}"
-        key += ",canvas" if self.find_picture else ""
+        # the canvas finder's version: its decisions change what the frames show
+        key += ",canvas=2" if self.find_picture else ""
         return key if self.crop_borders else key + ",borders=kept"
 
 

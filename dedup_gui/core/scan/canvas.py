@@ -19,7 +19,15 @@ the *active picture* in the other cases, per video, from the sampled frames:
    change abruptly, much more than across the lines a few pixels away. The rectangle is
    accepted when its sides are such edges (or, for canvases without detail of their own, when
    the surroundings carry almost no detail and the sides are fairly sharp), and when it covers
-   between 8% and 88% of the frame.
+   between 8% and 88% of the frame (3% when all four sides are strong edges: a small picture
+   in a vertical canvas).
+4. **Or detail-less surroundings.** A picture on a blurred copy of itself often has no edge
+   line at all (dark or low-contrast content meets its own blurred colours), and a canvas
+   blurred that much has no fine detail anywhere. When the edge lines fail, the rectangle is
+   taken where fine detail (moving or not) lies, and accepted when the surroundings carry
+   almost none of it and the detail stops abruptly at every inner side: an ordinary video's
+   sharp background, or a subject whose outline is not a straight line, fails one or the
+   other.
 
 The picture then becomes the video's main view (analysed like a full frame), and the full
 frame is kept as a second view (see :mod:`dedup_gui.core.match.views`).
@@ -41,6 +49,10 @@ ACTIVE = 0.2
 MIN_DETAIL = 1.0
 # Accepted rectangles cover this share of the frame.
 MIN_AREA, MAX_AREA = 0.08, 0.88
+# ... or this little when all four sides are edge lines this strong.
+MIN_AREA_ENCLOSED, ENCLOSED_LINE = 0.03, 3.5
+# The fourth side of a picture whose other three are such strong lines may be this faint.
+FAINT_LINE = 1.5
 # The surroundings' mean activity must stay under this share of the inside's.
 MAX_OUTSIDE = 0.3
 # ... or this share when three or more sides are very sharp edges (a drawn frame, whose
@@ -54,6 +66,11 @@ MIN_SIDES = 2
 # Inner margin (pixels of the analysis size) taken off each side of the picture.
 MARGIN = 1
 MIN_FRAMES = 3
+# Detail-less surroundings (step 4): the rectangle holds detail above this share of the
+# video's 98th percentile; outside it the mean detail stays under DETAIL_OUTSIDE of the
+# inside's, and in the band of DETAIL_BAND pixels just outside each inner side under
+# DETAIL_SIDE of the band just inside.
+DETAIL_LEVEL, DETAIL_OUTSIDE, DETAIL_SIDE, DETAIL_BAND = 0.25, 0.2, 0.42, 3
 
 
 def _max_run(profile: np.ndarray, level: float) -> tuple[int, int]:
@@ -110,8 +127,12 @@ class _Lines:
         ]
         return float(st[pos]) / (float(np.median(near)) + 0.5) if near else 0.0
 
-    def side(self, axis: int, start: int, step: int, lo: int, hi: int) -> tuple[int, float]:
+    def side(
+        self, axis: int, start: int, step: int, lo: int, hi: int, line: float = LINE
+    ) -> tuple[int, float]:
         """The first edge line from ``start`` outwards (``step`` -1 or +1), or the frame's edge.
+
+        ``line`` is the score an edge line must reach.
 
         Returns:
             (position, score); position 0 or the size on the axis when no edge line was found.
@@ -121,7 +142,7 @@ class _Lines:
         pos = start - 6 * step  # the smoothed activity spills a few pixels past the edge
         while 1 < pos < size - 1:
             s = self.score(axis, pos, lo, hi)
-            if s >= LINE and s >= max(
+            if s >= line and s >= max(
                 self.score(axis, pos - 1, lo, hi), self.score(axis, pos + 1, lo, hi)
             ):
                 return pos, s
@@ -171,7 +192,7 @@ def find_picture(
     for _ in range(2):
         x0, x1 = _max_run(act[y0:y1].mean(axis=0), ACTIVE)
         y0, y1 = _max_run(act[:, x0:x1].mean(axis=1), ACTIVE)
-    why["moving"] = (x0, y0, x1, y1)
+    why["moving"] = moving = (x0, y0, x1, y1)
     # 2. out from there to the picture's edges: the first persistent straight edge on each
     # side, or the frame's edge (a video whose motion is local has no such edges around it)
     lines = _Lines(g)
@@ -184,10 +205,13 @@ def find_picture(
         right, s_right = lines.side(1, x1, +1, top, bottom)
         x0, y0, x1, y1 = left, top, right, bottom
         scores = [s for s in (s_top, s_bottom, s_left, s_right) if s > 0]
+    x0, y0, x1, y1, scores = _fourth_side(lines, act, (x0, y0, x1, y1), moving, scores)
     area = (x1 - x0) * (y1 - y0) / (WIDTH * hs)
     why.update(rect=(x0, y0, x1, y1), area=area, edges=scores)
-    if len(scores) + bordered < MIN_SIDES or not MIN_AREA <= area <= MAX_AREA:
-        return None
+    enclosed = len(scores) == 4 and min(scores) >= ENCLOSED_LINE
+    min_area = MIN_AREA_ENCLOSED if enclosed else MIN_AREA
+    if len(scores) + bordered < MIN_SIDES or not min_area <= area <= MAX_AREA:
+        return _detailless(detail, bordered, why, (w0, h0))
     # 3. the surroundings must be canvas: little moving detail outside the picture
     inside = np.zeros(act.shape, bool)
     inside[y0:y1, x0:x1] = True
@@ -195,8 +219,98 @@ def find_picture(
     why.update(outside=out_mean / max(in_mean, 1e-6))
     framed = len(scores) >= 3 and float(np.median(scores)) >= FRAMED_LINE
     if out_mean > (MAX_OUTSIDE_FRAMED if framed else MAX_OUTSIDE) * in_mean:
-        return None
+        return _detailless(detail, bordered, why, (w0, h0))
+    return _scaled((x0, y0, x1, y1), (WIDTH, hs), (w0, h0))
+
+
+def _fourth_side(
+    lines: _Lines,
+    act: np.ndarray,
+    rect: tuple[int, int, int, int],
+    moving: tuple[int, int, int, int],
+    scores: list[float],
+) -> tuple[int, int, int, int, list[float]]:
+    """Look again, for a fainter line, on the one side that ran out to the frame's edge.
+
+    Three strong edge lines are a canvas already; the fourth side of its picture can be faint
+    where the picture's content there has the canvas's colour (a white wall beside a light
+    grey template). It is searched again from the moving detail outwards, with a lower score,
+    and taken when what it cuts off is canvas (as little moving detail as the surroundings of
+    an accepted picture).
+    """
+    x0, y0, x1, y1 = rect
+    if len(scores) != 3 or min(scores) < ENCLOSED_LINE:
+        return x0, y0, x1, y1, scores
+    mx0, my0, mx1, my1 = moving
+    w, h = lines.w, lines.h
+    pos, found, cut = 0, 0.0, act[0:0]
+    if y0 == 0 and my0 > 0:
+        pos, found = lines.side(0, my0, -1, x0, x1, FAINT_LINE)
+        cut, new = act[:pos, x0:x1], (x0, pos, x1, y1)
+    elif y1 == h and my1 < h:
+        pos, found = lines.side(0, my1, +1, x0, x1, FAINT_LINE)
+        cut, new = act[pos:, x0:x1], (x0, y0, x1, pos)
+    elif x0 == 0 and mx0 > 0:
+        pos, found = lines.side(1, mx0, -1, y0, y1, FAINT_LINE)
+        cut, new = act[y0:y1, :pos], (pos, y0, x1, y1)
+    elif x1 == w and mx1 < w:
+        pos, found = lines.side(1, mx1, +1, y0, y1, FAINT_LINE)
+        cut, new = act[y0:y1, pos:], (x0, y0, pos, y1)
+    if found <= 0 or not cut.size:
+        return x0, y0, x1, y1, scores
+    kept = act[new[1] : new[3], new[0] : new[2]]
+    if float(cut.mean()) > MAX_OUTSIDE * float(kept.mean()):
+        return x0, y0, x1, y1, scores
+    return (*new, [*scores, found])
+
+
+def _scaled(
+    rect: tuple[int, int, int, int], analysed: tuple[int, int], size: tuple[int, int]
+) -> tuple[int, int, int, int]:
+    """A rectangle of the analysis size, less the inner margin, in pixels of the frames."""
+    (x0, y0, x1, y1), (w, h), (w0, h0) = rect, analysed, size
     x0, y0 = x0 + MARGIN if x0 else 0, y0 + MARGIN if y0 else 0
-    x1, y1 = x1 - MARGIN if x1 < WIDTH else WIDTH, y1 - MARGIN if y1 < hs else hs
-    sx, sy = w0 / WIDTH, h0 / hs
+    x1, y1 = x1 - MARGIN if x1 < w else w, y1 - MARGIN if y1 < h else h
+    sx, sy = w0 / w, h0 / h
     return (round(x0 * sx), round(y0 * sy), round(x1 * sx), round(y1 * sy))
+
+
+def _detailless(
+    detail: np.ndarray, bordered: int, why: dict[str, object], size: tuple[int, int]
+) -> tuple[int, int, int, int] | None:
+    """Step 4 of the module docstring: a picture whose surroundings have no fine detail."""
+    level = np.abs(detail).mean(axis=0)
+    ref = float(np.percentile(level, 98))
+    _, h, w = detail.shape
+    if ref < MIN_DETAIL:
+        return None
+    a = level / ref
+    x0, y0, x1, y1 = 0, 0, w, h
+    for _ in range(2):
+        x0, x1 = _max_run(a[y0:y1].mean(axis=0), DETAIL_LEVEL)
+        y0, y1 = _max_run(a[:, x0:x1].mean(axis=1), DETAIL_LEVEL)
+    area = (x1 - x0) * (y1 - y0) / (w * h)
+    why.update(detail_rect=(x0, y0, x1, y1), detail_area=area)
+    if not MIN_AREA <= area <= MAX_AREA:
+        return None
+    inside = np.zeros(a.shape, bool)
+    inside[y0:y1, x0:x1] = True
+    outside = float(a[~inside].mean()) / max(float(a[inside].mean()), 1e-6)
+    b = DETAIL_BAND
+    # (band just outside, band just inside) each inner side
+    bands = []
+    if y0 > 0:
+        bands.append((a[max(0, y0 - b) : y0, x0:x1], a[y0 : y0 + b, x0:x1]))
+    if y1 < h:
+        bands.append((a[y1 : y1 + b, x0:x1], a[y1 - b : y1, x0:x1]))
+    if x0 > 0:
+        bands.append((a[y0:y1, max(0, x0 - b) : x0], a[y0:y1, x0 : x0 + b]))
+    if x1 < w:
+        bands.append((a[y0:y1, x1 : x1 + b], a[y0:y1, x1 - b : x1]))
+    steps = [float(o.mean()) / max(float(i.mean()), 1e-6) for o, i in bands]
+    why.update(detail_outside=outside, detail_steps=steps)
+    if len(steps) + bordered < MIN_SIDES or outside > DETAIL_OUTSIDE:
+        return None
+    if max(steps, default=0.0) > DETAIL_SIDE:
+        return None
+    return _scaled((x0, y0, x1, y1), (w, h), size)

@@ -71,9 +71,8 @@ def decode_file(path: Path, backend_name: str, options: SamplingOptions) -> Deco
     Raises:
         DecodeError: The file cannot be read; the message is the user-facing reason.
     """
-    from dedup_gui.core.scan.canvas import find_picture
     from dedup_gui.core.scan.decode.base import DecodeError, get_backend
-    from dedup_gui.core.scan.frames import detect_borders, is_blank, prepare, thumbnail
+    from dedup_gui.core.scan.frames import is_blank, prepare, thumbnail
 
     start = time.perf_counter()
     with open(path, "rb") as fh:  # permissions and vanished files, reported as such
@@ -92,23 +91,7 @@ def decode_file(path: Path, backend_name: str, options: SamplingOptions) -> Deco
         raise DecodeError("no decodable video frames (damaged or truncated)")
     warnings = _damage_warnings(probe, plan, times, info.keyframe_interval)
     informative = np.array([not is_blank(f) for f in raw], dtype=bool)
-    crop = (0, 0, 0, 0)
-    if options.crop_borders:
-        crop = detect_borders([f for f, ok in zip(raw, informative, strict=True) if ok])
-    if crop == (0, 0, 0, 0):
-        h, w = raw[0].shape[:2]
-        crop = (0, 0, w, h)
-    picture = None
-    if options.find_picture:
-        x0, y0, x1, y1 = crop
-        shown = [f[y0:y1, x0:x1] for f, ok in zip(raw, informative, strict=True) if ok]
-        h, w = raw[0].shape[:2]
-        # wide bars (a small picture on a flat canvas) count as canvas edges
-        bars = (crop[0] / w, crop[1] / h, 1 - crop[2] / w, 1 - crop[3] / h)
-        bordered = sum(1 for bar in bars if bar >= 0.15)
-        inner = find_picture(shown, bordered=bordered)
-        if inner is not None:
-            picture = (x0 + inner[0], y0 + inner[1], x0 + inner[2], y0 + inner[3])
+    crop, picture = picture_area(raw, informative, options)
     frames = np.stack([prepare(f, picture or crop, options.size) for f in raw])
     # a frame can look informative only because of what was cropped away
     informative &= np.array([not is_blank(f) for f in frames], dtype=bool)
@@ -126,6 +109,39 @@ def decode_file(path: Path, backend_name: str, options: SamplingOptions) -> Deco
         full_crop=crop if picture else None,
         seconds=time.perf_counter() - start,
     )
+
+
+def picture_area(
+    raw: list[np.ndarray], informative: np.ndarray, options: SamplingOptions
+) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int] | None]:
+    """Where the picture of a video's decoded frames is: (inside its bars, inside its canvas).
+
+    Returns:
+        The area inside solid bars (the whole frame when there are none), and the picture
+        inside a canvas (scan/canvas.py) or None when the picture fills that area; both
+        ``(x0, y0, x1, y1)`` in pixels of the decoded frames.
+    """
+    from dedup_gui.core.scan.canvas import find_picture
+    from dedup_gui.core.scan.frames import detect_borders
+
+    crop = (0, 0, 0, 0)
+    if options.crop_borders:
+        crop = detect_borders([f for f, ok in zip(raw, informative, strict=True) if ok])
+    if crop == (0, 0, 0, 0):
+        h, w = raw[0].shape[:2]
+        crop = (0, 0, w, h)
+    picture = None
+    if options.find_picture:
+        x0, y0, x1, y1 = crop
+        shown = [f[y0:y1, x0:x1] for f, ok in zip(raw, informative, strict=True) if ok]
+        h, w = raw[0].shape[:2]
+        # wide bars (a small picture on a flat canvas) count as canvas edges
+        bars = (crop[0] / w, crop[1] / h, 1 - crop[2] / w, 1 - crop[3] / h)
+        bordered = sum(1 for bar in bars if bar >= 0.15)
+        inner = find_picture(shown, bordered=bordered)
+        if inner is not None:
+            picture = (x0 + inner[0], y0 + inner[1], x0 + inner[2], y0 + inner[3])
+    return crop, picture
 
 
 def _damage_warnings(
