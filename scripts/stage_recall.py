@@ -9,7 +9,11 @@ copy the last stage at which it is still linked to its truth group:
 
 * ``candidate``: the kNN search put the copy and some member of its group side by side (a
   rotated copy: its turned thumbnails did);
-* ``refined``: such a pair was compared (candidates and the pairs completed inside clusters);
+* ``covered``: such a candidate pair passed the frame cover (enough of either video's frames
+  have a close frame in the other: ``candidates.refinable_pairs``);
+* ``aligned``: ... and the time gate (its close frames agree on one offset in time:
+  ``coherence.aligned_pairs``);
+* ``refined``: such a pair was compared (those pairs and the pairs completed inside clusters);
 * ``score``: such a compared pair reached the threshold (before motion verification);
 * ``verified``: such a pair was accepted (score and verification);
 * ``grouped``: the copy ended in one group with a member of its truth group.
@@ -39,7 +43,7 @@ from dedup_gui.core.progress import NEVER_CANCELLED, NULL_PROGRESS  # noqa: E402
 from dedup_gui.core.scan.discovery import discover  # noqa: E402
 from dedup_gui.core.types import VideoInfo  # noqa: E402
 
-STAGES = ("candidate", "refined", "score", "verified", "grouped")
+STAGES = ("candidate", "covered", "aligned", "refined", "score", "verified", "grouped")
 
 
 def main() -> int:
@@ -103,10 +107,11 @@ def main() -> int:
     index = {n: i for i, n in enumerate(names)}
     group_of = {m.file.path.name: g.id for g in groups for m in g.members}
     by_pair = {(m.a, m.b): m for m in matches}
-    candidates = trace["candidates"]
-    refined = trace["refined"]
+    candidates, covered = trace["candidates"], trace["covered"]
+    aligned, refined = trace["aligned"], trace["refined"]
     mo = opts.match
     assert isinstance(candidates, set) and isinstance(refined, set)
+    assert isinstance(covered, set) and isinstance(aligned, set)
 
     def reached(a: int, b: int) -> tuple[int, object]:
         key = (min(a, b), max(a, b))
@@ -114,14 +119,18 @@ def main() -> int:
         stage = 0
         if key in candidates:
             stage = 1
+            if key in covered:
+                stage = 2
+                if key in aligned:
+                    stage = 3
         if key in refined:
-            stage = 2
+            stage = 4
             if m is not None and m.score(mo.partial) >= mo.threshold:
-                stage = 3
+                stage = 5
                 if m.accepted(mo.threshold, mo.partial):
-                    stage = 4
+                    stage = 6
         if group_of.get(names[a]) is not None and group_of.get(names[a]) == group_of.get(names[b]):
-            stage = 5
+            stage = 7
         return stage, m
 
     per_kind: dict[str, list[int]] = defaultdict(list)
@@ -143,7 +152,7 @@ def main() -> int:
         for kind in f.get("transforms") or [f["kind"]]:
             per_kind[kind].append(best)
         per_kind["(all)"].append(best)
-        if best < 5:
+        if best < len(STAGES):
             lost.append((f, best, best_m))
     out = {}
     print(f"{'kind':24s} {'n':>4s} " + " ".join(f"{s:>9s}" for s in STAGES))

@@ -311,6 +311,8 @@ def match(
     full = LazyViews(feats, durations, whitening, weights, budget, full=True)
     tolerance = None if mo.partial else mo.duration_tolerance
     kept = refinable_pairs(neigh, durations, tolerance, counts)
+    if trace is not None:
+        trace["covered"] = set(kept)
     if mo.time_gate:
         kept = coherence.aligned_pairs(
             kept, lambda i: index_frames(feats[i], fixed), counts, token=token
@@ -321,6 +323,7 @@ def match(
     counts["refined_pairs"] = len(clusters.pairs)
     if trace is not None:
         trace["candidates"] = set(neigh.pairs)
+        trace["aligned"] = set(kept)
         trace["refined"] = set(clusters.pairs)
     matches: list[PairMatch] = []
     for k, (a, b) in enumerate(clusters.pairs):
