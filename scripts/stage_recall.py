@@ -56,6 +56,9 @@ def main() -> int:
     ap.add_argument("--library", type=Path, action="append", required=True)
     ap.add_argument("--truth", type=Path, required=True)
     ap.add_argument("--json", type=Path, help="save the per-stage numbers here")
+    ap.add_argument(
+        "--pairs", type=Path, help="save every compared pair here (JSON lines, with its truth)"
+    )
     args = ap.parse_args(argv)
     scan_args = cli.build_parser().parse_args(["scan", *map(str, args.library), "-q", *flags])
     opts = cli.options_from_args(scan_args)
@@ -176,6 +179,24 @@ def main() -> int:
         )
     if args.json:
         args.json.write_text(json.dumps(out, indent=1))
+    if args.pairs:
+        group = {f["name"]: f["group"] for f in truth["files"]}
+        with args.pairs.open("w") as fh:
+            for m in matches:
+                a, b = names[m.a], names[m.b]
+                row = {
+                    "a": a,
+                    "b": b,
+                    "copies": group.get(a) is not None and group.get(a) == group.get(b),
+                    "score": round(m.score(mo.partial), 4),
+                    "similarity": round(m.similarity, 4),
+                    "coverage": [round(m.coverage_a, 4), round(m.coverage_b, 4)],
+                    "verified": bool(m.verified),
+                    "motion": round(m.motion, 4),
+                    "excerpt": m.excerpt,
+                    "accepted": m.accepted(mo.threshold, mo.partial),
+                }
+                fh.write(json.dumps(row) + "\n")
     return 0
 
 

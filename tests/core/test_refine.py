@@ -1,4 +1,4 @@
-"""Refinement of one pair: early rejection of hopeless pairs gives the full decisions."""
+"""Refinement of one pair: early rejection gives the full decisions; how a pair is decided."""
 
 import numpy as np
 import pytest
@@ -66,3 +66,41 @@ def test_early_rejection_gives_the_decisions_of_a_full_comparison(monkeypatch, p
     assert quick[2].accepted(opts.threshold, partial)  # the copy is found
     if partial:
         assert quick[3].accepted(opts.threshold, partial)  # and the excerpt
+
+
+def _pair(visual, motion, verified=True, excerpt=False):
+    from dedup_gui.core.match.refine import MatchEvidence, PairMatch
+    from dedup_gui.core.types import GroupKind
+
+    ev = MatchEvidence(visual, GroupKind.NEAR_DUPLICATE)
+    return PairMatch(
+        0, 1, visual, visual, visual, ev, ev, verified, 0.0, 0.0,
+        support_a=5, support_b=5, motion_evidence=motion, excerpt=excerpt,
+    )  # fmt: skip
+
+
+def test_weak_visual_and_motion_evidence_add_up_to_a_copy():
+    # a picture blinded by a canvas, a zoom and heavy recompression, whose moving parts
+    # still correlate: neither sign reaches the threshold alone, both together do
+    threshold = MatchOptions().threshold
+    visual, motion = 0.23, 0.27
+    assert refine.MOTION_MIN_VISUAL <= visual < threshold and motion < threshold
+    assert _pair(visual, motion).accepted(threshold, False)
+    assert _pair(visual, motion).accepted(threshold, True)
+    # the same pictures with nothing measurable moving, or failing verification: no copy
+    assert not _pair(0.23, 0.0).accepted(threshold, False)
+    assert not _pair(0.23, 0.27, verified=False).accepted(threshold, False)
+    # either sign alone still decides, and combining never lowers a score
+    assert _pair(threshold, 0.0).accepted(threshold, False)
+    assert _pair(0.0, threshold).accepted(threshold, False)
+    for v in np.linspace(0, 1, 11):
+        for m in np.linspace(0, 1, 11):
+            assert _pair(v, m).score(False) >= max(v, m) - 1e-9
+
+
+def test_an_excerpt_is_decided_by_its_containment_only():
+    threshold = MatchOptions().threshold
+    # found on half of its frames, however well it moves along: a clip that shares a scene
+    # with a compilation is not cut from it
+    assert not _pair(0.45, 0.45, excerpt=True).accepted(threshold, True)
+    assert _pair(refine.EXCERPT_COVER, 0.0, excerpt=True).accepted(threshold, True)

@@ -116,16 +116,22 @@ class PairMatch:
         return self.score(partial) >= threshold
 
     def score(self, partial: bool) -> float:
-        """The deciding score: visual similarity or motion evidence, whichever is stronger.
+        """The deciding score: visual similarity and motion evidence, combined.
 
         The visual similarity is the full-duplicate one, or in partial mode the coverage of
-        the shorter video; motion evidence wins for heavy visual edits of the same footage.
+        the shorter video. The two are independent signs of one copy, combined as either
+        being right (``1 - (1 - visual) * (1 - motion)``): motion evidence alone decides for
+        heavy visual edits of the same footage, and a picture blinded by a canvas, a zoom
+        and heavy recompression (visual 0.2-0.3) whose moving parts still correlate (motion
+        0.25) adds up to a copy. Motion evidence is 0 where too little moves to measure it,
+        and no pair passes verification with a weak correlation of its moving parts, so an
+        accepted pair always has the visual score alone or a real motion match behind it.
         Between an excerpt and its source (:attr:`excerpt`) only the coverage counts.
         """
         if partial and self.excerpt:
             return self.partial_score
         visual = max(self.similarity, self.partial_score) if partial else self.similarity
-        return max(visual, self.motion)
+        return 1.0 - (1.0 - visual) * (1.0 - self.motion)
 
     @property
     def partial_score(self) -> float:
