@@ -37,11 +37,12 @@ from dedup_gui import cli  # noqa: E402
 from dedup_gui.core.analyse.embed import Embedder  # noqa: E402
 from dedup_gui.core.analyse.features import extract_features, feature_key  # noqa: E402
 from dedup_gui.core.library.cache import FeatureCache  # noqa: E402
-from dedup_gui.core.match import matching, rotation, zoom  # noqa: E402
+from dedup_gui.core.match import coherence, matching, rotation, zoom  # noqa: E402
 from dedup_gui.core.match.grouping import Unit  # noqa: E402
+from dedup_gui.core.options import ScanOptions  # noqa: E402
 from dedup_gui.core.progress import NEVER_CANCELLED, NULL_PROGRESS  # noqa: E402
 from dedup_gui.core.scan.discovery import discover  # noqa: E402
-from dedup_gui.core.types import VideoInfo  # noqa: E402
+from dedup_gui.core.types import VideoFeatures, VideoInfo  # noqa: E402
 
 STAGES = ("candidate", "covered", "aligned", "refined", "score", "verified", "grouped")
 
@@ -58,6 +59,12 @@ def main() -> int:
     ap.add_argument("--json", type=Path, help="save the per-stage numbers here")
     ap.add_argument(
         "--pairs", type=Path, help="save every compared pair here (JSON lines, with its truth)"
+    )
+    ap.add_argument(
+        "--gate",
+        type=Path,
+        help="save every pair the cover passed here, with the time gate's shares at several "
+        "similarities (JSON lines, with its truth)",
     )
     args = ap.parse_args(argv)
     scan_args = cli.build_parser().parse_args(["scan", *map(str, args.library), "-q", *flags])
@@ -197,7 +204,49 @@ def main() -> int:
                     "accepted": m.accepted(mo.threshold, mo.partial),
                 }
                 fh.write(json.dumps(row) + "\n")
+    if args.gate:
+        write_gate(args.gate, covered, aligned, units, feats, opts, embedder, truth)
     return 0
+
+
+GATE_SIMS = (0.35, 0.4, 0.45, 0.5)
+
+
+def write_gate(
+    path: Path,
+    covered: set[tuple[int, int]],
+    aligned: set[tuple[int, int]],
+    units: list[Unit],
+    feats: list[VideoFeatures],
+    opts: ScanOptions,
+    embedder: Embedder,
+    truth: dict,
+) -> None:
+    """Every covered pair's time-gate shares at :data:`GATE_SIMS` and its truth (JSON lines)."""
+    prior = embedder.prior(opts.sampling.size) if opts.match.whiten else None
+    _, fixed = matching.index_space(prior, feats)
+    group = {f["name"]: f["group"] for f in truth["files"]}
+    kind = {f["name"]: f.get("kind", f["role"]) for f in truth["files"]}
+    frames = {}
+    with path.open("w") as fh:
+        for a, b in sorted(covered):
+            for i in (a, b):
+                if i not in frames:
+                    frames[i] = matching.index_frames(feats[i], fixed)
+            na, nb = units[a].rep.path.name, units[b].rep.path.name
+            row = {
+                "a": na,
+                "b": nb,
+                "kinds": [kind.get(na), kind.get(nb)],
+                "copies": group.get(na) is not None and group.get(na) == group.get(nb),
+                "aligned": (a, b) in aligned,
+                "views": [len(frames[a][0]), len(frames[b][0])],
+                "frames": [len(frames[a][1]), len(frames[b][1])],
+                "shares": [
+                    round(x, 3) for x in coherence.aligned_shares(frames[a], frames[b], GATE_SIMS)
+                ],
+            }
+            fh.write(json.dumps(row) + "\n")
 
 
 if __name__ == "__main__":
