@@ -62,15 +62,11 @@ PARTIAL_SUPPORT = 2
 MOTION_MIN_VISUAL = 0.15
 # Two videos of clearly different lengths (beyond the duration tolerance) can only be an
 # excerpt and its source: the shorter one must be contained, this share of it found in the
-# longer one, or it must move as the longer one does there (motion evidence) with nearly the
-# threshold's share found (EXCERPT_SLACK under it), the two combined as independent signs
-# (``1 - (1 - cover)(1 - motion)``) as strong as the threshold's share with EXCERPT_MOTION:
-# 0.7 at the default threshold, so half of a clip found with motion 0.4 is an excerpt, and
-# 60% with 0.25 (a heavily edited excerpt whose damaged frames are not found). Below that, a
-# clip that shares one scene with another compilation is not cut from it.
+# longer one, or it must move as the longer one does there (motion evidence) with at least the
+# threshold's share found. A clip that shares one scene with another compilation is not cut
+# from it.
 EXCERPT_COVER = 0.7
 EXCERPT_MOTION = 0.5
-EXCERPT_SLACK = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,18 +103,15 @@ class PairMatch:
         """The duplicate decision: verified, and the deciding score reaches ``threshold``.
 
         For videos of clearly different lengths (:attr:`excerpt`) the shorter one must be
-        contained: its coverage reaches :data:`EXCERPT_COVER`, or it comes within
-        :data:`EXCERPT_SLACK` of the threshold and, with the motion evidence, adds up to what
-        the threshold's coverage with motion evidence of :data:`EXCERPT_MOTION` gives.
+        contained: its coverage reaches :data:`EXCERPT_COVER`, or the threshold with motion
+        evidence of :data:`EXCERPT_MOTION`.
         """
         if not self.verified:
             return False
         if partial and self.excerpt:
             cover = self.partial_score
-            need = 1.0 - (1.0 - threshold) * (1.0 - max(threshold, EXCERPT_MOTION))
             return cover >= max(threshold, EXCERPT_COVER) or (
-                cover >= threshold - EXCERPT_SLACK
-                and 1.0 - (1.0 - cover) * (1.0 - self.motion) >= need - 1e-9
+                cover >= threshold and self.motion >= max(threshold, EXCERPT_MOTION)
             )
         return self.score(partial) >= threshold
 
