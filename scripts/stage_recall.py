@@ -30,6 +30,8 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -202,11 +204,19 @@ def main() -> int:
                     "motion": round(m.motion, 4),
                     "excerpt": m.excerpt,
                     "accepted": m.accepted(mo.threshold, mo.partial),
+                    # each video's matched time range, and the times of its first and last frame
+                    "ranges": [list(m.evidence_b.member_range), list(m.evidence_a.member_range)],
+                    "times": [_ends(feats[m.a].timestamps), _ends(feats[m.b].timestamps)],
                 }
                 fh.write(json.dumps(row) + "\n")
     if args.gate:
         write_gate(args.gate, covered, aligned, units, feats, opts, embedder, truth)
     return 0
+
+
+def _ends(times: np.ndarray) -> list[float]:
+    """The first and last of a video's frame times (seconds, rounded)."""
+    return [round(float(times[0]), 2), round(float(times[-1]), 2)] if len(times) else [0.0, 0.0]
 
 
 GATE_SIMS = (0.35, 0.4, 0.45, 0.5)

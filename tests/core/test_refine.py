@@ -68,7 +68,7 @@ def test_early_rejection_gives_the_decisions_of_a_full_comparison(monkeypatch, p
         assert quick[3].accepted(opts.threshold, partial)  # and the excerpt
 
 
-def _pair(visual, motion, verified=True, excerpt=False):
+def _pair(visual, motion, verified=True, excerpt=False, span=1.0):
     from dedup_gui.core.match.refine import MatchEvidence, PairMatch
     from dedup_gui.core.types import GroupKind
 
@@ -76,6 +76,7 @@ def _pair(visual, motion, verified=True, excerpt=False):
     return PairMatch(
         0, 1, visual, visual, visual, ev, ev, verified, 0.0, 0.0,
         support_a=5, support_b=5, motion_evidence=motion, excerpt=excerpt,
+        span_a=span, span_b=span,
     )  # fmt: skip
 
 
@@ -98,12 +99,46 @@ def test_weak_visual_and_motion_evidence_add_up_to_a_copy():
             assert _pair(v, m).score(False) >= max(v, m) - 1e-9
 
 
-def test_an_excerpt_is_decided_by_its_containment_only():
+def test_an_excerpt_is_decided_by_its_containment_and_its_motion():
     threshold = MatchOptions().threshold
-    # found on half of its frames, however well it moves along: a clip that shares a scene
-    # with a compilation is not cut from it
+    # found on under half of its frames with weak motion: a clip that shares a scene with a
+    # compilation is not cut from it
     assert not _pair(0.45, 0.45, excerpt=True).accepted(threshold, True)
-    # an excerpt of one long video whose footage is 64% a clip that another long video also
-    # holds, moving along there (the long-video set): not an excerpt of that other video
-    assert not _pair(0.64, 0.44, excerpt=True).accepted(threshold, True)
     assert _pair(refine.EXCERPT_COVER, 0.0, excerpt=True).accepted(threshold, True)
+    assert _pair(threshold, refine.EXCERPT_MOTION, excerpt=True, span=0.3).accepted(threshold, True)
+    # a heavily edited excerpt: its damaged frames are not found, the rest move along, from
+    # its start to its end
+    assert _pair(0.6, 0.3, excerpt=True).accepted(threshold, True)
+    assert not _pair(0.6, 0.3, verified=False, excerpt=True).accepted(threshold, True)
+    assert not _pair(0.6, 0.1, excerpt=True).accepted(threshold, True)
+    # an excerpt of one long video that is 64% a clip another long video also holds, found
+    # over that clip only and moving along there (the long-video set): not cut from the other
+    assert not _pair(0.64, 0.44, excerpt=True, span=0.67).accepted(threshold, True)
+    # motion never stands in for containment: too little of the clip found
+    low = threshold - 2 * refine.EXCERPT_SLACK
+    assert not _pair(low, 0.45, excerpt=True).accepted(threshold, True)
+    # a stricter threshold asks for more of both
+    assert not _pair(0.6, 0.3, excerpt=True).accepted(0.8, True)
+    assert _pair(0.76, 0.85, excerpt=True).accepted(0.8, True)
+
+
+@pytest.mark.parametrize("span", [0.3, 1.0])
+def test_the_excerpt_rule_accepts_all_it_accepted_before_the_combined_evidence(span: float):
+    # coverage EXCERPT_COVER, or the threshold's coverage with motion EXCERPT_MOTION
+    grid = np.linspace(0, 1, 41)
+    for t in (0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 0.9):
+        for c in grid:
+            for m in grid:
+                was = c >= max(t, refine.EXCERPT_COVER) or (
+                    c >= t and m >= max(t, refine.EXCERPT_MOTION)
+                )
+                if was:
+                    assert _pair(c, m, excerpt=True, span=span).accepted(t, True), (t, c, m)
+
+
+def test_the_span_is_the_matched_part_of_the_time_line():
+    times = np.arange(10.0)
+    assert refine._span(times, times < 6) == pytest.approx(5 / 9)
+    assert refine._span(times, np.isin(times, [0.0, 9.0])) == pytest.approx(1.0)
+    assert refine._span(times, np.zeros(10, bool)) == 0.0
+    assert refine._span(times[:1], np.ones(1, bool)) == 1.0

@@ -67,6 +67,15 @@ MOTION_MIN_VISUAL = 0.15
 # from it.
 EXCERPT_COVER = 0.7
 EXCERPT_MOTION = 0.5
+# ... or, found on nearly the threshold's share (EXCERPT_SLACK under it) from its start to its
+# end (the matched frames span EXCERPT_SPAN of the clip's time line), its coverage and motion
+# evidence add up, as independent signs, to what the threshold's coverage with EXCERPT_MOTION
+# gives (``1 - (1 - cover)(1 - motion)``, 0.7 at the default threshold): a heavily edited
+# excerpt loses frames all along to its edits. A clip that shares one scene with a longer
+# video is found over that scene only (the long-video set's shared clips: spans 0.55-0.67),
+# and stays apart.
+EXCERPT_SLACK = 0.05
+EXCERPT_SPAN = 0.85
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +96,8 @@ class PairMatch:
     support_b: int = 0  # frames of A that match along the line
     motion_evidence: float | None = None  # set by compare (None: from residual and energy)
     excerpt: bool = False  # lengths too different for whole copies: only containment counts
+    span_a: float = 1.0  # share of A's time line between its first and last matched frame
+    span_b: float = 1.0
 
     def evidence_for(self, reference: int) -> MatchEvidence:
         """Evidence of the *other* file when ``reference`` is the group reference."""
@@ -104,14 +115,23 @@ class PairMatch:
 
         For videos of clearly different lengths (:attr:`excerpt`) the shorter one must be
         contained: its coverage reaches :data:`EXCERPT_COVER`, or the threshold with motion
-        evidence of :data:`EXCERPT_MOTION`.
+        evidence of :data:`EXCERPT_MOTION`; or it is found from its start to its end
+        (:data:`EXCERPT_SPAN`) on nearly the threshold's share, and its coverage and motion
+        evidence combined reach what the second rule's corner gives.
         """
         if not self.verified:
             return False
         if partial and self.excerpt:
-            cover = self.partial_score
-            return cover >= max(threshold, EXCERPT_COVER) or (
-                cover >= threshold and self.motion >= max(threshold, EXCERPT_MOTION)
+            cover, span = self._containment
+            need = 1.0 - (1.0 - threshold) * (1.0 - max(threshold, EXCERPT_MOTION))
+            return (
+                cover >= max(threshold, EXCERPT_COVER)
+                or (cover >= threshold and self.motion >= max(threshold, EXCERPT_MOTION))
+                or (
+                    cover >= threshold - EXCERPT_SLACK
+                    and span >= EXCERPT_SPAN
+                    and 1.0 - (1.0 - cover) * (1.0 - self.motion) >= need - 1e-9
+                )
             )
         return self.score(partial) >= threshold
 
@@ -132,6 +152,13 @@ class PairMatch:
             return self.partial_score
         visual = max(self.similarity, self.partial_score) if partial else self.similarity
         return 1.0 - (1.0 - visual) * (1.0 - self.motion)
+
+    @property
+    def _containment(self) -> tuple[float, float]:
+        """The :attr:`partial_score` and the time-line span of the side that gives it."""
+        a = self.coverage_a if self.support_a >= PARTIAL_SUPPORT else 0.0
+        b = self.coverage_b if self.support_b >= PARTIAL_SUPPORT else 0.0
+        return (a, self.span_a) if a >= b else (b, self.span_b)
 
     @property
     def partial_score(self) -> float:
@@ -167,6 +194,15 @@ def _weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
     many unrelated videos share (an intro) cannot reach a high score on that footage alone.
     """
     return float((values * weights).sum() / len(values)) if len(values) else 0.0
+
+
+def _span(times: np.ndarray, mask: np.ndarray) -> float:
+    """The share of the time line of ``times`` between its first and last ``mask`` frame."""
+    if len(times) < 2 or not mask.any():
+        return 1.0 if len(times) < 2 and mask.any() else 0.0
+    whole = float(times.max() - times.min())
+    t = times[mask]
+    return float(t.max() - t.min()) / whole if whole > 0 else 1.0
 
 
 def _range(times: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
@@ -331,4 +367,6 @@ def compare(va: Prepared, vb: Prepared, options: MatchOptions) -> PairMatch:
         support_b=support_b,
         motion_evidence=round(motion, 4),
         excerpt=not durations_compatible(va.duration, vb.duration, options.duration_tolerance),
+        span_a=round(_span(va.times, matched_a), 4),
+        span_b=round(_span(vb.times, matched_b), 4),
     )
