@@ -40,8 +40,9 @@ SPEEDS = (0.8, 1.0 / 1.1, 1.0, 1.1, 1.25)
 # half of them at 0.5. The overlap must hold MIN_OVERLAP of one video's frames. The share at
 # 0.5 was 0.6 until heavily recompressed, watermarked crops of the generalisation draws were
 # seen at 0.5-0.58 there: at 0.5 the gate keeps every copy that no gate at all would find on
-# the accuracy sets, for 11% more refined pairs in a synthetic library (relaxing the share at
-# 0.45 to 0.75 as well gains no copy and costs 41%; docs/ACCURACY.md "The time gate relaxed").
+# the accuracy sets, for 11-22% more refined pairs in a synthetic library of 1,000-10,000
+# videos (relaxing the share at 0.45 to 0.75 as well gains no copy and costs 41-63%;
+# docs/BENCHMARKS.md and docs/ACCURACY.md "The time gate relaxed").
 ALIGNED_SIMS = (0.45, 0.5)
 ALIGNED_SHARE = (1.0, 0.5)
 MIN_OVERLAP = 0.8

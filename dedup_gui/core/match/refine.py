@@ -123,14 +123,14 @@ class PairMatch:
             return False
         if partial and self.excerpt:
             cover, span = self._containment
-            need = 1.0 - (1.0 - threshold) * (1.0 - max(threshold, EXCERPT_MOTION))
+            need = _either(threshold, max(threshold, EXCERPT_MOTION))
             return (
                 cover >= max(threshold, EXCERPT_COVER)
                 or (cover >= threshold and self.motion >= max(threshold, EXCERPT_MOTION))
                 or (
                     cover >= threshold - EXCERPT_SLACK
                     and span >= EXCERPT_SPAN
-                    and 1.0 - (1.0 - cover) * (1.0 - self.motion) >= need - 1e-9
+                    and _either(cover, self.motion) >= need - 1e-9
                 )
             )
         return self.score(partial) >= threshold
@@ -151,7 +151,7 @@ class PairMatch:
         if partial and self.excerpt:
             return self.partial_score
         visual = max(self.similarity, self.partial_score) if partial else self.similarity
-        return 1.0 - (1.0 - visual) * (1.0 - self.motion)
+        return _either(visual, self.motion)
 
     @property
     def _containment(self) -> tuple[float, float]:
@@ -168,10 +168,7 @@ class PairMatch:
         the other video: a short, nearly still clip is otherwise "covered" by any single
         frame that resembles it.
         """
-        return max(
-            self.coverage_a if self.support_a >= PARTIAL_SUPPORT else 0.0,
-            self.coverage_b if self.support_b >= PARTIAL_SUPPORT else 0.0,
-        )
+        return self._containment[0]
 
 
 def _own_footage(v: Prepared, idx: np.ndarray) -> np.ndarray:
@@ -196,13 +193,18 @@ def _weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
     return float((values * weights).sum() / len(values)) if len(values) else 0.0
 
 
+def _either(p: float, q: float) -> float:
+    """Two independent signs of one thing combined: the chance that either is right."""
+    return 1.0 - (1.0 - p) * (1.0 - q)
+
+
 def _span(times: np.ndarray, mask: np.ndarray) -> float:
     """The share of the time line of ``times`` between its first and last ``mask`` frame."""
-    if len(times) < 2 or not mask.any():
-        return 1.0 if len(times) < 2 and mask.any() else 0.0
+    if not mask.any():
+        return 0.0
+    lo, hi = _range(times, mask)
     whole = float(times.max() - times.min())
-    t = times[mask]
-    return float(t.max() - t.min()) / whole if whole > 0 else 1.0
+    return (hi - lo) / whole if whole > 0 else 1.0
 
 
 def _range(times: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
